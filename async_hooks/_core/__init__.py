@@ -1,0 +1,1 @@
+"""The core every provider shares: pipeline, cache, throttle, retry, errors, stats, waiting."""

@@ -1,0 +1,282 @@
+"""``AsyncBaseHook``: the one call pipeline every provider's calls go through.
+
+    _call(service, operation, fn)
+      retry (tenacity)  for each attempt:
+        throttle.acquire()            shared per scope on this loop (concurrency + rate)
+        client = cache.get(key)       one per (loop, connection identity), created once
+        fn(client)                    the SDK call
+        map errors                    the provider's one mapping function
+        throttle.record_*(), stats
+        throttle.release()
+
+Providers implement only the ``_provider hooks`` section below: how to build, key and close a
+client, how to map their errors, and the scope their throttle covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from async_hooks._core.budget import RetryBudget
+from async_hooks._core.errors import HookClosedError, HookConfigError, ServiceError, ThrottledError
+from async_hooks._core.loopstate import LoopState, current_state
+from async_hooks._core.policy import RetryPolicy
+from async_hooks._core.stats import HookStats
+from async_hooks._core.throttle import AdaptiveThrottle
+from async_hooks._core.waiting import JobResult, PollPlan, PollTiming, wait_until_done
+from async_hooks._sync.facade import SyncFacade, blocking
+from async_hooks._sync.run import run_sync
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from async_hooks.connections import Connection
+
+__all__ = ["AsyncBaseHook", "BaseSync"]
+
+R = TypeVar("R")
+_ids = itertools.count(1)
+
+
+class AsyncBaseHook(ABC):
+    """Shared by every hook: settings, pipeline, closing, the sync facade and stats.
+
+    Hooks are cheap to build and hold no connection until first used inside a running loop;
+    clients are shared by every hook with the same connection identity on that loop.
+    """
+
+    provider: ClassVar[str]
+    default_max_concurrency: ClassVar[int] = 100
+
+    def __init__(
+        self,
+        *,
+        conn_id: str | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int | None = None,
+        rate_limit: float | None = None,
+    ) -> None:
+        if conn_id is not None and (not isinstance(conn_id, str) or not conn_id.strip()):
+            raise HookConfigError("conn_id must be a non-empty string")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise HookConfigError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        if max_concurrency is not None and (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise HookConfigError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
+        if rate_limit is not None and (
+            isinstance(rate_limit, bool)
+            or not isinstance(rate_limit, (int, float))
+            or not math.isfinite(rate_limit)
+            or rate_limit <= 0
+        ):
+            raise HookConfigError(f"rate_limit must be a number > 0 (calls/s), got {rate_limit!r}")
+        self.conn_id = conn_id
+        self.retry_policy = retry if retry is not None else RetryPolicy()
+        self.max_concurrency = max_concurrency
+        self.rate_limit = float(rate_limit) if rate_limit is not None else None
+        self._stats = HookStats()
+        self._user = _HookUser(next(_ids))
+        self._closed_on: weakref.WeakSet[LoopState] = weakref.WeakSet()
+
+    # ------------------------------------------------------------------ public surface
+
+    async def close(self) -> None:
+        """Close what this hook opened on the running loop. Closing twice is fine."""
+        state = current_state()
+        self._closed_on.add(state)
+        await state.clients.release(self._user)
+
+    async def __aenter__(self) -> AsyncBaseHook:
+        self._closed_on.discard(current_state())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    run_sync = staticmethod(run_sync)
+
+    @property
+    def sync(self) -> BaseSync:
+        """Blocking twins of this hook's coroutine methods, run on the shared loop thread."""
+        return BaseSync(self)
+
+    def stats(self) -> dict[str, Any]:
+        """A snapshot of this hook's counters: calls, retries, throttled, errors, clients..."""
+        return self._stats.snapshot(self.provider)
+
+    @abstractmethod
+    async def wait_for_job(self, *args: Any, **kwargs: Any) -> JobResult:
+        """Wait until a job is terminal; see each provider for its arguments."""
+
+    # ------------------------------------------------------------------ provider hooks
+
+    @abstractmethod
+    def _client_key(self, service: str) -> Hashable:
+        """The connection identity: equal keys share one client on a loop. No raw secrets."""
+
+    @abstractmethod
+    async def _create_client(self, service: str) -> Any:
+        """Build a client; called inside the loop, once per key."""
+
+    @abstractmethod
+    async def _close_client(self, client: Any) -> None:
+        """Close a client built by ``_create_client``, on the loop that owns it."""
+
+    @abstractmethod
+    def _map_error(self, error: Exception, service: str, operation: str) -> BaseException:
+        """The provider's one mapping of SDK errors to async_hooks errors (or ``error``)."""
+
+    @abstractmethod
+    def _throttle_scope(self, service: str) -> str:
+        """What one throttle covers: AWS service+region, an HTTP host:port..."""
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def _loop_state(self) -> LoopState:
+        state = current_state()
+        if state in self._closed_on:
+            raise HookClosedError(
+                f"{type(self).__name__} was closed on this event loop; use 'async with hook:'"
+                " to open it again"
+            )
+        return state
+
+    def _throttle(self, state: LoopState, service: str) -> AdaptiveThrottle:
+        scope = self._throttle_scope(service)
+        concurrency = self.max_concurrency or self.default_max_concurrency
+        key = (self.provider, scope, concurrency, self.rate_limit)
+
+        def build() -> AdaptiveThrottle:
+            budget = self.retry_policy.budget
+            return AdaptiveThrottle(
+                f"{self.provider}:{scope}",
+                max_concurrency=concurrency,
+                rate_limit=self.rate_limit,
+                budget=RetryBudget(budget) if budget is not None else None,
+            )
+
+        return state.throttle(key, build)
+
+    async def _client(self, service: str) -> Any:
+        return await self._loop_state().clients.get(
+            self._client_key(service),
+            self._user,
+            lambda: self._create_client(service),
+            self._close_client,
+            self._client_created,
+        )
+
+    def _client_created(self) -> None:
+        self._stats.clients_created += 1
+
+    async def _call(
+        self,
+        service: str,
+        operation: str,
+        fn: Callable[[Any], Awaitable[R]],
+        *,
+        idempotent: bool = True,
+    ) -> R:
+        """Run ``fn(client)`` through throttle, retry, cache, error mapping and stats."""
+        state = self._loop_state()
+        throttle = self._throttle(state, service)
+        prototype = throttle.retrying(self.retry_policy, idempotent=idempotent)
+        op_stats = self._stats.op(service, operation)
+        op_stats.calls += 1
+        try:
+            result: R = await prototype.copy()(_attempt, self, throttle, service, operation, fn)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            op_stats.errors += 1
+            raise
+        return result
+
+    async def _wait(self, plan: PollPlan, timing: PollTiming) -> JobResult:
+        return await wait_until_done(plan, timing)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} conn_id={self.conn_id!r}>"
+
+
+async def _attempt(
+    hook: AsyncBaseHook,
+    throttle: AdaptiveThrottle,
+    service: str,
+    operation: str,
+    fn: Callable[[Any], Awaitable[R]],
+) -> R:
+    """One attempt: admitted by the throttle, on the cached client, errors mapped."""
+    ticket = await throttle.acquire()
+    op_stats = hook._stats.op(service, operation)
+    op_stats.attempts += 1
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        client = await hook._client(service)
+        try:
+            result = await fn(client)
+        except (asyncio.CancelledError, ServiceError):
+            raise
+        except Exception as error:
+            mapped = hook._map_error(error, service, operation)
+            if mapped is error:
+                raise
+            raise mapped from error
+    except ServiceError as error:
+        if isinstance(error, ThrottledError):
+            op_stats.throttled += 1
+            throttle.record_throttled(ticket)
+        raise
+    else:
+        throttle.record_success(ticket)
+        return result
+    finally:
+        throttle.release(ticket)
+        latency = loop.time() - started
+        op_stats.latency_total += latency
+        op_stats.latency_max = max(op_stats.latency_max, latency)
+
+
+class _HookUser:
+    """The identity a hook holds cached clients under (hooks themselves may be unhashable)."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"<hook user {self.number}>"
+
+
+class BaseSync(SyncFacade["AsyncBaseHook"]):
+    """``hook.sync`` for every hook."""
+
+    __slots__ = ()
+
+    close = blocking(AsyncBaseHook.close)
+    wait_for_job = blocking(AsyncBaseHook.wait_for_job)
+
+
+def resolve_connection(conn_id: str | None) -> Connection | None:
+    """The connection ``conn_id`` names, or ``None`` without one."""
+    if conn_id is None:
+        return None
+    from async_hooks.connections import Connection
+
+    return Connection.from_env(conn_id)

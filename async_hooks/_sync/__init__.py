@@ -1,0 +1,1 @@
+"""Sync bridge: the shared loop thread, ``run_sync``, blocking facades, ``AsyncExecutor``."""

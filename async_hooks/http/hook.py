@@ -1,0 +1,422 @@
+"""``AsyncHttpHook``: any REST job API, on one aiohttp session per loop and identity."""
+
+from __future__ import annotations
+
+import hashlib
+import json as jsonlib
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from async_hooks._core.errors import HookConfigError
+from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
+from async_hooks._core.paths import MISSING, lookup
+from async_hooks._core.redact import MASK, Redactor, is_sensitive
+from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._sync.facade import blocking
+from async_hooks.http._errors import decode_error, error_for_response, map_aiohttp_error
+
+__all__ = ["AsyncHttpHook", "HttpResponse"]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+#: Connection extras that configure the hook; every other extra is a default header
+#: (as Airflow's HttpHook treats them).
+_OPTION_EXTRAS = frozenset(
+    {"timeout", "token", "bearer_token", "headers", "verify", "proxies", "stream", "cert",
+     "max_redirects", "allow_redirects", "trust_env", "check_response", "auth_type"}
+)
+Auth = tuple[str, str] | str
+
+
+class HttpResponse:
+    """A complete 2xx answer: ``status``, ``headers``, ``body`` bytes, ``text()``, ``json()``."""
+
+    __slots__ = ("_method", "body", "headers", "status", "url")
+
+    def __init__(
+        self, status: int, headers: CIMultiDictProxy[str], body: bytes, url: URL, method: str
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+        self._method = method
+
+    def text(self, encoding: str | None = None) -> str:
+        """The body decoded with ``encoding``, else the answer's charset, else UTF-8."""
+        charset = encoding or _charset(self.headers.get("Content-Type", "")) or "utf-8"
+        try:
+            return self.body.decode(charset)
+        except (LookupError, UnicodeDecodeError) as error:
+            raise decode_error(f"{charset} text", self._method, self.url, error) from error
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a body that is not JSON raises a ``ServiceError``
+        (also a ``ValueError``) naming the request."""
+        try:
+            return jsonlib.loads(self.body)
+        except (ValueError, RecursionError) as error:
+            raise decode_error("JSON", self._method, self.url, error) from error
+
+    def __repr__(self) -> str:
+        return f"<HttpResponse {self.status} {len(self.body)} bytes>"
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip('"')
+    return None
+
+
+class AsyncHttpHook(AsyncBaseHook):
+    """Calls a REST API and waits on its jobs.
+
+    ``auth`` is ``(user, password)`` for basic auth or a bearer token string. Explicit arguments
+    win over the connection ``conn_id`` names; from an Airflow ``http`` connection, login and
+    password become basic auth, ``extra`` entries become default headers, and ``extra.token``
+    a bearer token. Credentials are sent only to the base URL's origin.
+    """
+
+    provider = "http"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Auth | None = None,
+        timeout: float | None = 30.0,
+        conn_id: str | None = None,
+        retry: Any = None,
+        max_concurrency: int | None = None,
+        rate_limit: float | None = None,
+    ) -> None:
+        super().__init__(
+            conn_id=conn_id, retry=retry, max_concurrency=max_concurrency, rate_limit=rate_limit
+        )
+        conn = resolve_connection(conn_id)
+        conn_headers: dict[str, str] = {}
+        conn_auth: Auth | None = None
+        conn_timeout: Any = None
+        if conn is not None:
+            base_url = base_url or _base_url_from(conn.conn_type, conn.host, conn.port, conn.schema)
+            extra = dict(conn.extra)
+            nested = extra.get("headers")
+            if isinstance(nested, Mapping):
+                conn_headers.update({str(k): str(v) for k, v in nested.items()})
+            conn_headers.update(
+                {str(k): str(v) for k, v in extra.items() if k not in _OPTION_EXTRAS}
+            )
+            token = extra.get("token") or extra.get("bearer_token")
+            if token:
+                conn_auth = str(token)
+            elif conn.login:
+                conn_auth = (conn.login, conn.password or "")
+            conn_timeout = extra.get("timeout")
+        if timeout == 30.0 and conn_timeout is not None:
+            timeout = _number("timeout of the connection", conn_timeout)
+        self.base_url = _check_base_url(base_url)
+        self.timeout = _check_timeout(timeout)
+        merged = {**conn_headers, **dict(headers or {})}
+        for name, value in merged.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise HookConfigError("headers must map str to str")
+        self.headers = merged
+        auth = auth if auth is not None else conn_auth
+        self._auth_kind, self._authorization = _authorization(auth)
+        secrets = [v for k, v in merged.items() if is_sensitive(k) or k.lower() == "cookie"]
+        if isinstance(auth, tuple):
+            secrets.append(auth[1])
+        elif isinstance(auth, str):
+            secrets.append(auth)
+        if conn is not None:
+            secrets.extend(conn.secrets)
+        if self._authorization:
+            secrets.append(self._authorization.split(" ", 1)[1])
+        self._redact = Redactor(secrets)
+        fingerprint = hashlib.sha256(
+            jsonlib.dumps([self._authorization, sorted(merged.items()), self.timeout]).encode()
+        ).hexdigest()
+        self._identity = ("http", fingerprint)
+
+    # ------------------------------------------------------------------ operations
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> HttpResponse:
+        """Send one request through the pipeline and return the complete 2xx answer.
+
+        A non-2xx answer left after retries raises ``HttpError``. POST and PATCH are retried only
+        where the server cannot have acted (408, 429, 503, refused) unless ``idempotent=True``.
+        """
+        if not isinstance(method, str) or not method.isalpha():
+            raise HookConfigError(f"method must be an HTTP method name, got {method!r}")
+        method = method.upper()
+        url = self._url(path)
+        request_headers = self._request_headers(url, headers)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        redact = self._redact
+
+        async def send(session: aiohttp.ClientSession) -> HttpResponse:
+            try:
+                async with session.request(
+                    method, url, params=params, json=json, data=data, headers=request_headers
+                ) as answer:
+                    body = await answer.read()
+                    status, reason, answer_headers = answer.status, answer.reason, answer.headers
+            except Exception as error:
+                mapped = map_aiohttp_error(error, method=method, url=url, redact=redact)
+                if mapped is error:
+                    raise
+                raise mapped from error
+            if 200 <= status < 300:
+                return HttpResponse(status, answer_headers, body, url, method)
+            raise error_for_response(
+                method=method,
+                url=url,
+                status=status,
+                reason=reason,
+                headers=answer_headers,
+                body=body,
+                request_headers=request_headers,
+                redact=redact,
+            )
+
+        origin = f"{url.host}:{url.port}"
+        return await self._call(origin, method, send, idempotent=idempotent)
+
+    async def get_json(self, path: str, **kwargs: Any) -> Any:
+        """``GET path`` and parse the body as JSON."""
+        response = await self.request("GET", path, **kwargs)
+        return response.json()
+
+    async def wait_for_job(  # type: ignore[override]
+        self,
+        path: str,
+        *,
+        status_key: str = "status",
+        success: Iterable[str] | str = ("SUCCEEDED",),
+        failure: Iterable[str] | str = ("FAILED",),
+        reason_key: str | None = "reason",
+        poll_interval: float = 5.0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        backoff: float = 1.0,
+        max_poll_interval: float = 60.0,
+        jitter: float = 0.1,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> JobResult:
+        """Poll ``GET path`` until the JSON value at ``status_key`` (a dotted path) is in
+        ``success`` (returns a ``JobResult``) or ``failure`` (raises ``JobFailedError`` with the
+        value at ``reason_key``); ``JobTimeoutError`` after ``timeout`` seconds."""
+        if not isinstance(status_key, str) or not status_key:
+            raise HookConfigError("status_key must be a non-empty dotted path")
+        success_set, failure_set = _states("success", success), _states("failure", failure)
+        if success_set & failure_set:
+            raise HookConfigError(
+                f"states both success and failure: {sorted(success_set & failure_set)}"
+            )
+        timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
+        url = self._url(path)
+
+        def status_of(payload: Any) -> str:
+            value = lookup(payload, status_key)
+            if value is MISSING or value is None:
+                raise HookConfigError(
+                    f"status_key {status_key!r} is not in the answer of GET {url.path}"
+                )
+            return str(value)
+
+        def reason_of(payload: Any) -> str | None:
+            if not reason_key:
+                return None
+            value = lookup(payload, reason_key)
+            return None if value is MISSING or value is None else str(value)
+
+        async def describe() -> Any:
+            return await self.get_json(path, params=params, headers=headers)
+
+        plan = PollPlan("http", path, describe, status_of, success_set, failure_set, reason_of)
+        return await self._wait(plan, timing)
+
+    @property
+    def sync(self) -> HttpSync:
+        """Blocking twins of ``request``, ``get_json``, ``wait_for_job`` and ``close``."""
+        return HttpSync(self)
+
+    # ------------------------------------------------------------------ provider hooks
+
+    def _client_key(self, service: str) -> Any:
+        return self._identity
+
+    async def _create_client(self, service: str) -> aiohttp.ClientSession:
+        limit = max(100, self.max_concurrency or self.default_max_concurrency)
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, limit_per_host=0),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+        )
+
+    async def _close_client(self, client: aiohttp.ClientSession) -> None:
+        await client.close()
+
+    def _map_error(self, error: Exception, service: str, operation: str) -> BaseException:
+        # Errors of a request are mapped in ``request`` with its URL; this maps the rest.
+        url = URL(f"http://{service}")
+        return map_aiohttp_error(error, method=operation, url=url, redact=self._redact)
+
+    def _throttle_scope(self, service: str) -> str:
+        return service
+
+    # ------------------------------------------------------------------ helpers
+
+    def _url(self, path: str) -> URL:
+        if not isinstance(path, str):
+            raise HookConfigError(f"path must be a str, not {type(path).__name__}")
+        if path.startswith(("http://", "https://")):
+            return _check_url(URL(path))
+        if self.base_url is None:
+            raise HookConfigError(
+                f"path {path!r} is relative and the hook has no base_url (or conn_id) to join"
+            )
+        base = str(self.base_url).rstrip("/")
+        return _check_url(URL(f"{base}/{path.lstrip('/')}", encoded=False))
+
+    def _request_headers(
+        self, url: URL, extra: Mapping[str, str] | None
+    ) -> CIMultiDictProxy[str]:
+        headers: CIMultiDict[str] = CIMultiDict(self.headers)
+        if self._authorization and self.base_url is not None and url.origin() == self.base_url.origin():
+            headers["Authorization"] = self._authorization
+        if extra:
+            headers.update(extra)
+        return CIMultiDictProxy(headers)
+
+    def __repr__(self) -> str:
+        auth = ""
+        if self._auth_kind == "basic":
+            auth = " auth=basic"
+        elif self._auth_kind == "bearer":
+            auth = f" auth=bearer({MASK})"
+        base = str(self.base_url) if self.base_url is not None else None
+        return f"<AsyncHttpHook base_url={base!r} conn_id={self.conn_id!r}{auth}>"
+
+
+class HttpSync(BaseSync):
+    """``AsyncHttpHook.sync``."""
+
+    __slots__ = ()
+
+    request = blocking(AsyncHttpHook.request)
+    get_json = blocking(AsyncHttpHook.get_json)
+    wait_for_job = blocking(AsyncHttpHook.wait_for_job)  # type: ignore[assignment]
+
+
+def _base_url_from(
+    conn_type: str | None, host: str | None, port: int | None, schema: str | None
+) -> str | None:
+    """Airflow's http connection: ``http://user:pass@host:port`` -> ``http://host:port``."""
+    if not host:
+        return None
+    if "://" in host:
+        base = host
+    else:
+        if schema in ("http", "https"):
+            scheme = schema
+        elif conn_type in ("http", "https"):
+            scheme = conn_type
+        else:
+            scheme = "http"
+        base = f"{scheme}://{host}"
+    if port is not None:
+        base = f"{base.rstrip('/')}:{port}"
+    if schema and schema not in ("http", "https"):
+        base = f"{base.rstrip('/')}/{schema}"
+    return base
+
+
+def _check_base_url(base_url: str | None) -> URL | None:
+    if base_url is None:
+        return None
+    if not isinstance(base_url, str):
+        raise HookConfigError(f"base_url must be a str, not {type(base_url).__name__}")
+    try:
+        url = URL(base_url)
+    except (ValueError, TypeError):
+        raise HookConfigError("base_url is not a valid URL") from None
+    return _check_url(url)
+
+
+def _check_url(url: URL) -> URL:
+    if url.scheme not in ("http", "https") or not url.host:
+        raise HookConfigError(
+            f"URL must be absolute http(s) with a host, got scheme {url.scheme!r}"
+        )
+    try:
+        url.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise HookConfigError("URL has an invalid port") from None
+    if url.user or url.password:
+        raise HookConfigError("put credentials in auth= or the connection, not in the URL")
+    return url
+
+
+def _check_timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    return _number("timeout", timeout)
+
+
+def _number(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise HookConfigError(f"{name} must be a number of seconds") from None
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise HookConfigError(f"{name} must be a finite number of seconds > 0")
+    return number
+
+
+def _authorization(auth: Auth | None) -> tuple[str | None, str | None]:
+    if auth is None:
+        return None, None
+    if isinstance(auth, str):
+        if not auth or any(c in auth for c in "\r\n"):
+            raise HookConfigError("a bearer token must be a non-empty single-line string")
+        return "bearer", f"Bearer {auth}"
+    if (
+        isinstance(auth, tuple)
+        and len(auth) == 2
+        and all(isinstance(part, str) for part in auth)
+    ):
+        user, password = auth
+        if ":" in user:
+            raise HookConfigError("a basic-auth user name cannot contain ':'")
+        return "basic", aiohttp.encode_basic_auth(user, password)
+    raise HookConfigError("auth must be (user, password) or a bearer token string")
+
+
+def _states(name: str, states: Iterable[str] | str) -> frozenset[str]:
+    if isinstance(states, str):
+        return frozenset({states})
+    try:
+        values = frozenset(states)
+    except TypeError:
+        raise HookConfigError(f"{name} must be a state name or a collection of them") from None
+    if not values or not all(isinstance(v, str) for v in values):
+        raise HookConfigError(f"{name} must hold at least one state name (str)")
+    return values
