@@ -128,7 +128,8 @@ class Connection:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as error:
-            raise HookConfigError(f"connection JSON{where} is not valid JSON: {error.msg if isinstance(error, json.JSONDecodeError) else 'too deep'}") from None
+            why = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deep"
+            raise HookConfigError(f"connection JSON{where} is not valid JSON: {why}") from None
         if not isinstance(data, dict):
             raise HookConfigError(f"connection JSON{where} must be an object")
         unknown = sorted(set(data) - set(_FIELDS))
@@ -210,8 +211,11 @@ def _safe_reason(error: BaseException) -> str:
     text = str(error)
     if isinstance(error, ValueError) and text.startswith(("Port", "port")):
         return "the port is not an integer in 0..65535"
-    if text in {"no scheme (expected 'type://...')", "more than two '://' separators",
-                "a host protocol must come right after the scheme"}:
+    if text in {
+        "no scheme (expected 'type://...')",
+        "more than two '://' separators",
+        "a host protocol must come right after the scheme",
+    }:
         return text
     if "IPv6" in text or "bracket" in text.lower():
         return "invalid IPv6 host"

@@ -48,10 +48,14 @@ class ClientCache:
         on_created: Callable[[], None],
     ) -> Any:
         entry = self._entries.get(key)
-        if entry is not None and entry.task.done() and not entry.task.cancelled():
-            if entry.task.exception() is None:
-                entry.users.add(user)
-                return entry.task.result()
+        if (
+            entry is not None
+            and entry.task.done()
+            and not entry.task.cancelled()
+            and entry.task.exception() is None
+        ):
+            entry.users.add(user)
+            return entry.task.result()
         if entry is None:
             entry = self._start(key, create, close, on_created)
         entry.users.add(user)
@@ -101,7 +105,7 @@ class ClientCache:
         for entry in entries:
             try:
                 client = await entry.task
-            except BaseException:  # noqa: BLE001 - a client that never opened needs no closing
+            except BaseException:
                 continue
             try:
                 await entry.close(client)

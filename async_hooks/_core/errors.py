@@ -5,13 +5,13 @@ The hierarchy::
     HookError                       root: catch this to catch everything async_hooks raises
     ├── HookConfigError             bad settings, malformed connection URI, unknown conn_id
     ├── HookClosedError             the hook was closed on this event loop
-    ├── SyncInAsyncError            a blocking facade called from a thread that runs an event loop
+    ├── SyncInAsyncError            a blocking facade called from a thread running an event loop
     ├── ServiceError                the provider answered with an error, or could not be reached
     │   ├── ThrottledError          the provider said "slow down" (HTTP 429, AWS Throttling...)
     │   ├── TransientError          5xx, time-outs, connection resets: worth another try
     │   ├── NotFoundError           404, NoSuchKey, ResourceNotFoundException...
     │   ├── PermissionDeniedError   401/403, AccessDenied
-    │   └── HttpError               a non-2xx answer to AsyncHttpHook (also aiohttp.ClientResponseError)
+    │   └── HttpError               a non-2xx answer (also an aiohttp.ClientResponseError)
     └── JobError                    a wait ended without success
         ├── JobFailedError          the job reached a failure state (``.reason`` is the provider's)
         └── JobTimeoutError         the wait outlived its ``timeout`` (also a ``TimeoutError``)

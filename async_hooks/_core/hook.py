@@ -36,6 +36,8 @@ from async_hooks._sync.run import run_sync
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from typing_extensions import Self
+
     from async_hooks.connections import Connection
 
 __all__ = ["AsyncBaseHook", "BaseSync"]
@@ -95,7 +97,7 @@ class AsyncBaseHook(ABC):
         self._closed_on.add(state)
         await state.clients.release(self._user)
 
-    async def __aenter__(self) -> AsyncBaseHook:
+    async def __aenter__(self) -> Self:
         self._closed_on.discard(current_state())
         return self
 

@@ -48,6 +48,10 @@ class LoopState:
         try:
             yield
         finally:
+            # The generator holds the loop's finalizer (a bound method of the loop): let go of
+            # it, or this state (a value of a WeakKeyDictionary keyed by the loop) keeps the
+            # loop alive forever.
+            self._sentinel = None
             await self.aclose()
 
     async def aclose(self) -> None:

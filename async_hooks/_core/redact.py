@@ -27,7 +27,7 @@ _SENSITIVE_PARTS = (
 
 
 def is_sensitive(key: str) -> bool:
-    lowered = key.lower()
+    lowered = key.lower().replace("-", "_")
     return any(part in lowered for part in _SENSITIVE_PARTS)
 
 

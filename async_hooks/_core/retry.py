@@ -42,7 +42,7 @@ def _failure(retry_state: RetryCallState) -> BaseException | None:
     return outcome.exception()
 
 
-class retry_if_service_allows(retry_base):  # noqa: N801 - tenacity's naming convention
+class retry_if_service_allows(retry_base):
     """Retry a retryable ``ServiceError``; never a cancellation, a client error or a result."""
 
     def __init__(self, *, idempotent: bool) -> None:
@@ -53,7 +53,7 @@ class retry_if_service_allows(retry_base):  # noqa: N801 - tenacity's naming con
         return error is not None and is_retryable(error, idempotent=self.idempotent)
 
 
-class wait_jitter_or_retry_after(wait_base):  # noqa: N801
+class wait_jitter_or_retry_after(wait_base):
     """Full-jitter exponential back-off, raised to the provider's ``Retry-After`` if larger."""
 
     def __init__(self, policy: RetryPolicy) -> None:
@@ -70,7 +70,7 @@ class wait_jitter_or_retry_after(wait_base):  # noqa: N801
         return delay
 
 
-class stop_when_budget_empty(stop_base):  # noqa: N801
+class stop_when_budget_empty(stop_base):
     """Stop when the scope's retry budget cannot pay for this retry.
 
     Evaluated last (after the attempt limit), so tokens are spent only on retries that happen.

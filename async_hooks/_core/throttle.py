@@ -59,7 +59,7 @@ class _AdjustableRateLimiter(AsyncLimiter):
         return self.max_rate / self.time_period
 
     def set_rate(self, rate: float, *, drain: bool = False) -> None:
-        """Change the rate; ``drain`` fills the bucket so the new pace starts now, not in a burst."""
+        """Change the rate; ``drain`` fills the bucket so the new pace starts now, not bursting."""
         self._leak()
         capacity = max(1.0, rate)
         self.max_rate = capacity

@@ -184,6 +184,6 @@ async def _poll_until_terminal(
                 )
         sleep = interval
         if timing.jitter:
-            sleep *= 1.0 + random.uniform(-timing.jitter, timing.jitter)  # noqa: S311
+            sleep *= 1.0 + random.uniform(-timing.jitter, timing.jitter)
         await asyncio.sleep(sleep)
         interval = min(interval * timing.backoff, timing.max_poll_interval)

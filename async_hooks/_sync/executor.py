@@ -35,7 +35,7 @@ class AsyncExecutor(concurrent.futures.Executor):
         self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._pending: set[concurrent.futures.Future[Any]] = set()
 
-    def submit(  # type: ignore[override]
+    def submit(
         self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         with self._lock:

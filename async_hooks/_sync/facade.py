@@ -32,7 +32,7 @@ class SyncFacade(Generic[H]):
         return f"<sync facade of {self._hook!r}>"
 
 
-class blocking(Generic[P, T]):  # noqa: N801 - reads as a decorator-like declaration
+class blocking(Generic[P, T]):
     """Descriptor: the blocking twin of one coroutine method, looked up by name on the hook."""
 
     __slots__ = ("method", "name")
@@ -58,7 +58,8 @@ class blocking(Generic[P, T]):  # noqa: N801 - reads as a decorator-like declara
 
         def call(*args: P.args, **kwargs: P.kwargs) -> T:
             _refuse_inside_loop(label, f"await hook.{name}(...) instead", None)
-            return wait_on_shared_loop(getattr(hook, name)(*args, **kwargs))
+            result: T = wait_on_shared_loop(getattr(hook, name)(*args, **kwargs))
+            return result
 
         call.__name__ = name
         call.__doc__ = self.method.__doc__

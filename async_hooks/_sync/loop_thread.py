@@ -62,7 +62,7 @@ class LoopThread:
             return
         try:
             self.submit(self._drain(grace)).result(timeout=grace + 10)
-        except Exception:  # noqa: BLE001 - shutting down: report, never raise from atexit
+        except Exception:
             logger.warning("the shared loop did not drain cleanly", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)

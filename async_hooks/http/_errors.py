@@ -10,6 +10,7 @@ time-outs (it may have been processed) are transient; TLS failures and bad URLs 
 from __future__ import annotations
 
 import asyncio
+
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -37,7 +38,7 @@ PROVIDER = "http"
 _EXCERPT = 300
 
 
-class HttpError(ServiceError, aiohttp.ClientResponseError):
+class HttpError(ServiceError, aiohttp.ClientResponseError):  # type: ignore[misc]
     """A non-2xx answer left after retries. Also an ``aiohttp.ClientResponseError``.
 
     ``code`` is the status as a string (aiohttp's deprecated int ``code`` is replaced, without
@@ -84,19 +85,19 @@ class HttpError(ServiceError, aiohttp.ClientResponseError):
         return f"{type(self).__name__}(status={self.status!r}, message={self.message!r})"
 
 
-class HttpThrottledError(HttpError, ThrottledError):
+class HttpThrottledError(HttpError, ThrottledError):  # type: ignore[misc]
     """429: the server asks for fewer requests."""
 
 
-class HttpTransientError(HttpError, TransientError):
+class HttpTransientError(HttpError, TransientError):  # type: ignore[misc]
     """408, 500, 502, 503, 504."""
 
 
-class HttpNotFoundError(HttpError, NotFoundError):
+class HttpNotFoundError(HttpError, NotFoundError):  # type: ignore[misc]
     """404, 410."""
 
 
-class HttpPermissionDeniedError(HttpError, PermissionDeniedError):
+class HttpPermissionDeniedError(HttpError, PermissionDeniedError):  # type: ignore[misc]
     """401, 403."""
 
 
@@ -185,9 +186,7 @@ def map_aiohttp_error(
     if isinstance(error, aiohttp.InvalidURL):
         return HookConfigError(f"{where}: invalid URL")
     if isinstance(error, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
-        return HttpTlsError(
-            f"{where} failed TLS: {detail}", provider=PROVIDER, operation=method
-        )
+        return HttpTlsError(f"{where} failed TLS: {detail}", provider=PROVIDER, operation=method)
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return _connection(f"{where} timed out connecting", method, timeout=True, acted=False)
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError, TimeoutError)):
@@ -200,12 +199,13 @@ def map_aiohttp_error(
     ):
         return _connection(f"{where} lost the connection: {detail}", method, acted=True)
     if isinstance(error, aiohttp.ClientResponseError):
+        status = getattr(error, "status", None) or None
         return ServiceError(
             f"{where} failed: {detail}",
             provider=PROVIDER,
             operation=method,
-            status=error.status or None,
-            code=str(error.status) if error.status else None,
+            status=status,
+            code=str(status) if status else None,
         )
     if isinstance(error, aiohttp.ClientError):
         return ServiceError(f"{where} failed: {detail}", provider=PROVIDER, operation=method)
@@ -229,7 +229,7 @@ def _connection(
 def _detail(error: BaseException) -> str:
     try:
         text = str(error)
-    except Exception:  # noqa: BLE001 - a half-built SDK error must not hide the real one
+    except Exception:
         text = ""
     name = type(error).__name__
     return f"{name}: {text}" if text else name
@@ -241,4 +241,3 @@ def decode_error(what: str, method: str, url: URL, error: Exception) -> Response
         provider=PROVIDER,
         operation=method,
     )
-

@@ -20,14 +20,27 @@ from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, Poll
 from async_hooks._sync.facade import blocking
 from async_hooks.http._errors import decode_error, error_for_response, map_aiohttp_error
 
-__all__ = ["AsyncHttpHook", "HttpResponse"]
+__all__ = ["AsyncHttpHook", "HttpResponse", "HttpSync"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 #: Connection extras that configure the hook; every other extra is a default header
 #: (as Airflow's HttpHook treats them).
 _OPTION_EXTRAS = frozenset(
-    {"timeout", "token", "bearer_token", "headers", "verify", "proxies", "stream", "cert",
-     "max_redirects", "allow_redirects", "trust_env", "check_response", "auth_type"}
+    {
+        "timeout",
+        "token",
+        "bearer_token",
+        "headers",
+        "verify",
+        "proxies",
+        "stream",
+        "cert",
+        "max_redirects",
+        "allow_redirects",
+        "trust_env",
+        "check_response",
+        "auth_type",
+    }
 )
 Auth = tuple[str, str] | str
 
@@ -200,12 +213,18 @@ class AsyncHttpHook(AsyncBaseHook):
         origin = f"{url.host}:{url.port}"
         return await self._call(origin, method, send, idempotent=idempotent)
 
-    async def get_json(self, path: str, **kwargs: Any) -> Any:
+    async def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         """``GET path`` and parse the body as JSON."""
-        response = await self.request("GET", path, **kwargs)
+        response = await self.request("GET", path, params=params, headers=headers)
         return response.json()
 
-    async def wait_for_job(  # type: ignore[override]
+    async def wait_for_job(
         self,
         path: str,
         *,
@@ -296,11 +315,13 @@ class AsyncHttpHook(AsyncBaseHook):
         base = str(self.base_url).rstrip("/")
         return _check_url(URL(f"{base}/{path.lstrip('/')}", encoded=False))
 
-    def _request_headers(
-        self, url: URL, extra: Mapping[str, str] | None
-    ) -> CIMultiDictProxy[str]:
+    def _request_headers(self, url: URL, extra: Mapping[str, str] | None) -> CIMultiDictProxy[str]:
         headers: CIMultiDict[str] = CIMultiDict(self.headers)
-        if self._authorization and self.base_url is not None and url.origin() == self.base_url.origin():
+        if (
+            self._authorization
+            and self.base_url is not None
+            and url.origin() == self.base_url.origin()
+        ):
             headers["Authorization"] = self._authorization
         if extra:
             headers.update(extra)
@@ -323,7 +344,7 @@ class HttpSync(BaseSync):
 
     request = blocking(AsyncHttpHook.request)
     get_json = blocking(AsyncHttpHook.get_json)
-    wait_for_job = blocking(AsyncHttpHook.wait_for_job)  # type: ignore[assignment]
+    wait_for_job = blocking(AsyncHttpHook.wait_for_job)
 
 
 def _base_url_from(
@@ -398,11 +419,7 @@ def _authorization(auth: Auth | None) -> tuple[str | None, str | None]:
         if not auth or any(c in auth for c in "\r\n"):
             raise HookConfigError("a bearer token must be a non-empty single-line string")
         return "bearer", f"Bearer {auth}"
-    if (
-        isinstance(auth, tuple)
-        and len(auth) == 2
-        and all(isinstance(part, str) for part in auth)
-    ):
+    if isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(part, str) for part in auth):
         user, password = auth
         if ":" in user:
             raise HookConfigError("a basic-auth user name cannot contain ':'")

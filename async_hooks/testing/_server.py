@@ -27,8 +27,11 @@ class ThreadedServer:
         self._port = port
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
+        self._stop: asyncio.Event
         self._started: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._run, name="async_hooks-test-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="async_hooks-test-server", daemon=True
+        )
         self.port = 0
 
     def start(self) -> ThreadedServer:
@@ -44,38 +47,38 @@ class ThreadedServer:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._serve())
-        except BaseException as error:  # noqa: BLE001 - surfaced through start()
+        except BaseException as error:
             if not self._started.done():
                 self._started.set_exception(error)
-            return
-        self._loop.run_forever()
-        self._loop.run_until_complete(self._shutdown())
-        self._loop.close()
+        finally:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
 
     async def _serve(self) -> None:
+        self._stop = asyncio.Event()
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port, backlog=1024)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self._started.set_result(server.sockets[0].getsockname()[1])
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
+        try:
+            site = web.TCPSite(self._runner, self.host, self._port, backlog=1024)
+            await site.start()
+            server = site._server
+            assert isinstance(server, asyncio.base_events.Server)
+            self._started.set_result(server.sockets[0].getsockname()[1])
+            await self._stop.wait()
+        finally:
             await self._runner.cleanup()
-        await self._loop.shutdown_asyncgens()
 
     def call(self, fn: Any) -> Any:
         """Run ``fn()`` on the server's loop thread (to read or change app state safely)."""
+
         async def run() -> Any:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread.is_alive() and self._started.done():
+            self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(timeout=30)
 
     def __enter__(self) -> ThreadedServer:

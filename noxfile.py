@@ -1,0 +1,70 @@
+"""Sessions: tests (every CPython 3.10-3.13 present), lint, typing, docs, demo.
+
+The README's commands install nox and run these; nothing else needs installing by hand.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = False  # a user's machine may have only one Python
+nox.options.download_python = "never"
+nox.options.sessions = ["tests", "lint", "typing", "docs"]
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _group(name: str) -> list[str]:
+    return nox.project.dependency_groups(PYPROJECT, name)
+
+
+def _present(version: str) -> bool:
+    """Whether ``python<version>`` runs here (a pyenv shim exists even when it cannot run)."""
+    exe = shutil.which(f"python{version}")
+    if exe is None:
+        return False
+    probe = subprocess.run([exe, "-c", "pass"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole test suite, against real servers the fixtures start."""
+    if not _present(str(session.python)):
+        session.skip(f"python{session.python} is not installed here")
+    session.install("-e", ".[uvloop]", *_group("test"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[uvloop]", *_group("typing"))
+    session.run("mypy", "--strict", "async_hooks")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built with --strict (broken links fail)."""
+    session.install("-e", ".", *_group("docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp()) + "/site")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: many concurrent waits on a local job service, then a summary."""
+    session.install(".")
+    session.run("async-hooks", "demo", *session.posargs)

@@ -1,0 +1,66 @@
+"""Shared fixtures: real aiohttp servers (from the async_hooks.testing plugin) and scripted apps."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from async_hooks.testing import ThreadedServer
+
+for _name in list(os.environ):
+    if _name.startswith(("AWS_", "GOOGLE_", "ASYNC_HOOKS_CONN_", "AIRFLOW_CONN_")):
+        del os.environ[_name]
+
+
+@dataclass
+class Script:
+    """A scripted endpoint: answers in order, then ``then`` forever; records every request."""
+
+    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    then: tuple[int, dict[str, str]] = (200, {})
+    delay: float = 0.0
+    requests: list[tuple[str, float]] = field(default_factory=list)
+    seen_headers: list[dict[str, str]] = field(default_factory=list)
+
+
+@pytest.fixture
+def scripted(
+    threaded_server: Callable[[web.Application], ThreadedServer],
+) -> Callable[..., tuple[str, Script]]:
+    """``url, script = scripted([(429, {"Retry-After": "1"}), (200, {})])`` on any path."""
+
+    def start(
+        answers: list[tuple[int, dict[str, str]]] | None = None,
+        then: tuple[int, dict[str, str]] = (200, {}),
+        delay: float = 0.0,
+    ) -> tuple[str, Script]:
+        script = Script(list(answers or []), then, delay)
+
+        async def handle(request: web.Request) -> web.Response:
+            script.requests.append((request.method, asyncio.get_running_loop().time()))
+            script.seen_headers.append(dict(request.headers))
+            if script.delay:
+                await asyncio.sleep(script.delay)
+            status, headers = script.answers.pop(0) if script.answers else script.then
+            body: dict[str, Any] = {"status": "SUCCEEDED", "n": len(script.requests)}
+            return web.json_response(body, status=status, headers=headers)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        server = threaded_server(app)
+        return server.url, script
+
+    return start
+
+
+@pytest.fixture
+def no_conn_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("ASYNC_HOOKS_CONN_", "AIRFLOW_CONN_")):
+            monkeypatch.delenv(name)

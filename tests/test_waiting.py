@@ -1,0 +1,193 @@
+"""wait_for_job on the HTTP hook: the core poller's rules against a real job service."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import time
+
+import pytest
+
+from async_hooks import (
+    AsyncHttpHook,
+    HookConfigError,
+    JobFailedError,
+    JobResult,
+    JobTimeoutError,
+    NotFoundError,
+    RetryPolicy,
+)
+from async_hooks.testing import FaultPlan
+
+QUICK = {"poll_interval": 0.02, "jitter": 0.0}
+
+
+async def test_success_returns_a_job_result(job_server):
+    server = job_server()
+    job = server.create(polls=2)
+    async with AsyncHttpHook(server.url) as hook:
+        result = await hook.wait_for_job(f"/jobs/{job}", **QUICK)
+    assert isinstance(result, JobResult)
+    assert result.succeeded and result.status == "SUCCEEDED"
+    assert result.kind == "http" and result.job_id == f"/jobs/{job}"
+    assert result.polls == 4  # PENDING, RUNNING, RUNNING, SUCCEEDED
+    assert result.response["id"] == job
+    assert result.elapsed > 0
+
+
+async def test_failure_raises_with_the_providers_reason(job_server):
+    server = job_server()
+    job = server.create(polls=1, outcome="FAILED", reason="out of memory")
+    async with AsyncHttpHook(server.url) as hook:
+        with pytest.raises(JobFailedError) as caught:
+            await hook.wait_for_job(f"/jobs/{job}", **QUICK)
+    assert caught.value.reason == "out of memory"
+    assert caught.value.result is not None and caught.value.result.status == "FAILED"
+    assert not caught.value.result.succeeded
+    assert "out of memory" in str(caught.value)
+
+
+async def test_custom_states_and_dotted_paths(threaded_server):
+    from aiohttp import web
+
+    polls = []
+
+    async def handle(request):
+        polls.append(1)
+        state = "DONE" if len(polls) >= 2 else "WORKING"
+        return web.json_response({"job": {"state": {"name": state}}, "errors": [{"why": "x"}]})
+
+    app = web.Application()
+    app.router.add_get("/ops/1", handle)
+    server = threaded_server(app)
+    async with AsyncHttpHook(server.url) as hook:
+        result = await hook.wait_for_job(
+            "/ops/1",
+            status_key="job.state.name",
+            success="DONE",
+            failure=("BROKEN",),
+            reason_key="errors.0.why",
+            **QUICK,
+        )
+    assert result.status == "DONE" and result.polls == 2
+
+
+async def test_timeout_raises_job_timeout_error_with_last_status(job_server):
+    server = job_server()
+    job = server.create(polls=10_000)
+    async with AsyncHttpHook(server.url) as hook:
+        with pytest.raises(JobTimeoutError) as caught:
+            await hook.wait_for_job(f"/jobs/{job}", timeout=0.3, **QUICK)
+    assert isinstance(caught.value, TimeoutError)
+    assert caught.value.last_status == "RUNNING"
+    assert caught.value.result is not None and caught.value.result.polls >= 2
+
+
+async def test_cancelling_the_waiting_task_ends_the_wait_at_once(job_server):
+    server = job_server()
+    job = server.create(polls=10_000)
+    async with AsyncHttpHook(server.url) as hook:
+        task = asyncio.create_task(hook.wait_for_job(f"/jobs/{job}", poll_interval=30))
+        while server.board.requests < 1:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 2
+    assert server.board.requests == 1
+
+
+async def test_a_transient_poll_error_never_ends_the_wait(job_server, fault_proxy):
+    server = job_server()
+    job = server.create(polls=1)
+    # Two attempts per poll: the second and third polls fail even after the pipeline's retries.
+    url, proxy = fault_proxy(server.url, FaultPlan(script=("ok", "503", "503", "reset", "503")))
+    policy = RetryPolicy(max_attempts=2, initial_backoff=0.001, max_backoff=0.002)
+    async with AsyncHttpHook(url, retry=policy) as hook:
+        result = await hook.wait_for_job(f"/jobs/{job}", **QUICK)
+    assert result.succeeded
+    assert proxy.counts["503"] == 3 and proxy.counts["reset"] == 1
+
+
+async def test_a_client_error_ends_the_wait(job_server):
+    server = job_server()
+    async with AsyncHttpHook(server.url) as hook:
+        with pytest.raises(NotFoundError):
+            await hook.wait_for_job("/jobs/nope", **QUICK)
+    assert server.board.requests == 1
+
+
+async def test_each_status_change_is_logged_once(job_server, caplog):
+    caplog.set_level("INFO", logger="async_hooks")
+    server = job_server()
+    job = server.create(polls=4)
+    async with AsyncHttpHook(server.url) as hook:
+        await hook.wait_for_job(f"/jobs/{job}", **QUICK)
+    changes = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert changes == [
+        f"http job /jobs/{job}: (new) -> PENDING",
+        f"http job /jobs/{job}: PENDING -> RUNNING",
+        f"http job /jobs/{job}: RUNNING -> SUCCEEDED",
+    ]
+
+
+async def test_backoff_stretches_the_interval(job_server):
+    server = job_server()
+    job = server.create(polls=5)
+    async with AsyncHttpHook(server.url) as hook:
+        await hook.wait_for_job(
+            f"/jobs/{job}", poll_interval=0.02, backoff=2.0, max_poll_interval=0.1, jitter=0.0
+        )
+    gaps = [b - a for a, b in zip(server.board.arrivals, server.board.arrivals[1:], strict=False)]
+    assert gaps[1] > gaps[0] * 1.5
+    assert max(gaps) < 0.5
+
+
+async def test_a_missing_status_key_is_a_config_error(job_server):
+    server = job_server()
+    job = server.create()
+    async with AsyncHttpHook(server.url) as hook:
+        with pytest.raises(HookConfigError, match="state"):
+            await hook.wait_for_job(f"/jobs/{job}", status_key="state", **QUICK)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"poll_interval": 0},
+        {"poll_interval": float("nan")},
+        {"timeout": -1},
+        {"backoff": 0.5},
+        {"jitter": 1.5},
+        {"success": ()},
+        {"success": ("X",), "failure": ("X",)},
+        {"status_key": ""},
+    ],
+)
+async def test_bad_wait_arguments_are_config_errors(job_server, kwargs):
+    server = job_server()
+    async with AsyncHttpHook(server.url) as hook:
+        with pytest.raises(HookConfigError):
+            await hook.wait_for_job("/jobs/x", **kwargs)
+    assert server.board.requests == 0
+
+
+@pytest.mark.slow
+async def test_2000_concurrent_waits_share_one_client(job_server):
+    server = job_server()
+    jobs = [server.create(polls=2) for _ in range(2000)]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    async with AsyncHttpHook(server.url) as hook:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(hook.wait_for_job(f"/jobs/{job}", poll_interval=0.05) for job in jobs)
+        )
+        elapsed = time.monotonic() - started
+        stats = hook.stats()
+    assert all(r.succeeded for r in results)
+    assert stats["clients_created"] == 1
+    assert stats["calls"] == 4 * 2000
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"2000 waits: {elapsed:.1f}s, peak RSS growth {(rss_after - rss_before) / 1024:.1f} MiB")
