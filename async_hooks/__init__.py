@@ -8,7 +8,7 @@ botocore nor gcloud.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from async_hooks._core.errors import (
     HookClosedError,
@@ -33,9 +33,13 @@ from async_hooks._sync.run import run_sync
 from async_hooks.connections import Connection
 from async_hooks.http import AsyncHttpHook, HttpError, HttpResponse
 
+if TYPE_CHECKING:
+    from async_hooks.aws import AsyncAwsHook
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncAwsHook",
     "AsyncBaseHook",
     "AsyncExecutor",
     "AsyncHttpHook",
@@ -61,7 +65,7 @@ __all__ = [
 ]
 
 #: Provider hooks whose SDKs are optional extras, imported on first use.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {"AsyncAwsHook": "async_hooks.aws"}
 
 
 def __getattr__(name: str) -> Any:

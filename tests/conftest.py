@@ -64,3 +64,46 @@ def no_conn_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("ASYNC_HOOKS_CONN_", "AIRFLOW_CONN_")):
             monkeypatch.delenv(name)
+
+
+@dataclass
+class AwsJsonEndpoint:
+    """A small AWS JSON-protocol endpoint (ECS's): scripted answers per operation."""
+
+    url: str
+    answers: dict[str, list[tuple[int, dict[str, Any]]]]
+    default: dict[str, tuple[int, dict[str, Any]]]
+    calls: list[str] = field(default_factory=list)
+
+    def count(self, operation: str) -> int:
+        return self.calls.count(operation)
+
+
+@pytest.fixture
+def aws_json_endpoint(
+    threaded_server: Callable[[web.Application], ThreadedServer],
+) -> Callable[..., AwsJsonEndpoint]:
+    """``aws_json_endpoint({"DescribeTasks": [(400, {"__type": "ThrottlingException"})]},
+    default={"DescribeTasks": (200, {...})})``: answers in order, then the default."""
+
+    def start(
+        answers: dict[str, list[tuple[int, dict[str, Any]]]] | None = None,
+        default: dict[str, tuple[int, dict[str, Any]]] | None = None,
+    ) -> AwsJsonEndpoint:
+        endpoint = AwsJsonEndpoint(
+            "", {k: list(v) for k, v in (answers or {}).items()}, default or {}
+        )
+
+        async def handle(request: web.Request) -> web.Response:
+            operation = request.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
+            endpoint.calls.append(operation)
+            queue = endpoint.answers.get(operation) or []
+            status, body = queue.pop(0) if queue else endpoint.default.get(operation, (200, {}))
+            return web.json_response(body, status=status, content_type="application/x-amz-json-1.1")
+
+        app = web.Application()
+        app.router.add_post("/", handle)
+        endpoint.url = threaded_server(app).url
+        return endpoint
+
+    return start

@@ -148,6 +148,7 @@ _PARTS = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
     query=_PARTS,
 )
 def test_fuzzed_uris_parse_or_raise_config_error(scheme, user, password, host, port, path, query):
+    password = f"Pw9{password}"  # distinctive, so a fixed message cannot contain it by chance
     uri = f"{scheme}://{user}:{password}@{host}"
     if port is not None:
         uri += f":{port}"
@@ -155,8 +156,7 @@ def test_fuzzed_uris_parse_or_raise_config_error(scheme, user, password, host, p
     try:
         conn = Connection.from_uri(uri)
     except HookConfigError as error:
-        if len(password) >= 4:
-            assert password not in str(error)
+        assert password not in str(error)
     else:
         assert conn.port is None or 0 <= conn.port <= 65535
 

@@ -24,7 +24,13 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from async_hooks._core.budget import RetryBudget
-from async_hooks._core.errors import HookClosedError, HookConfigError, ServiceError, ThrottledError
+from async_hooks._core.errors import (
+    HookClosedError,
+    HookConfigError,
+    HookError,
+    ServiceError,
+    ThrottledError,
+)
 from async_hooks._core.loopstate import LoopState, current_state
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.stats import HookStats
@@ -229,10 +235,10 @@ async def _attempt(
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
-        client = await hook._client(service)
         try:
+            client = await hook._client(service)
             result = await fn(client)
-        except (asyncio.CancelledError, ServiceError):
+        except (asyncio.CancelledError, HookError):
             raise
         except Exception as error:
             mapped = hook._map_error(error, service, operation)

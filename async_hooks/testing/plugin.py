@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -11,8 +13,9 @@ from aiohttp import web
 from async_hooks.testing._server import ThreadedServer
 from async_hooks.testing.fault_proxy import FaultPlan, FaultProxy, fault_proxy_app
 from async_hooks.testing.jobserver import JobBoard, job_server_app
+from async_hooks.testing.moto import MotoServer
 
-__all__ = ["JobServer", "fault_proxy", "job_server", "threaded_server"]
+__all__ = ["JobServer", "fault_proxy", "job_server", "moto_server", "threaded_server"]
 
 
 @pytest.fixture
@@ -72,3 +75,29 @@ def job_server(
         return JobServer(server.url, board, server)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def _async_hooks_moto() -> Iterator[MotoServer]:
+    pytest.importorskip("moto", reason="moto[server] is needed for the moto_server fixture")
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto_server(_async_hooks_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """A moto server (one per test session, reset for each test) and an isolated AWS
+    environment: fake keys, ``us-east-1``, no profile, no shared config or credentials files."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    missing = os.path.join(tempfile.gettempdir(), "async-hooks-no-aws-config")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", missing)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    _async_hooks_moto.reset()
+    return _async_hooks_moto

@@ -1,0 +1,177 @@
+"""The AWS hook's one mapping from botocore errors to async_hooks errors.
+
+Answers (``ClientError``): botocore standard mode's throttling codes -> ``ThrottledError``; its
+transient codes and 500/502/503/504 -> ``TransientError``; not-found codes and 404 ->
+``NotFoundError``; access-denied codes, 401 and 403 -> ``PermissionDeniedError``; any other ->
+``ServiceError``. Every one of them is also a ``botocore.exceptions.ClientError`` carrying the
+original ``.response`` and ``.operation_name``, so ``except ClientError`` code keeps working.
+No answer (connection errors, time-outs) -> ``TransientError``; bad parameters, unknown services
+and missing regions -> ``HookConfigError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore import exceptions as boto
+from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
+
+from async_hooks._core.errors import (
+    HookConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceError,
+    ThrottledError,
+    TransientError,
+)
+from async_hooks._core.redact import Redactor
+
+__all__ = ["AwsConnectionError", "map_botocore_error"]
+
+PROVIDER = "aws"
+# botocore's own lists, so they stay in step with the SDK (14 throttling codes in 1.43).
+THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
+TRANSIENT_CODES = frozenset(TransientRetryableChecker._TRANSIENT_ERROR_CODES) | {
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+}
+TRANSIENT_STATUSES = frozenset(TransientRetryableChecker._TRANSIENT_STATUS_CODES)
+NOT_FOUND_CODES = frozenset(
+    {
+        "NoSuchKey",
+        "NoSuchBucket",
+        "NotFound",
+        "404",
+        "ResourceNotFoundException",
+        "ResourceNotFound",
+        "EntityNotFoundException",
+        "ExecutionDoesNotExist",
+        "StateMachineDoesNotExist",
+        "ClusterNotFoundException",
+        "NoSuchEntity",
+    }
+)
+PERMISSION_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "403",
+    }
+)
+
+
+class _AwsAnswerError(ServiceError, boto.ClientError):  # type: ignore[misc]
+    """Base of errors carrying an AWS answer: a ``ServiceError`` and a ``ClientError``."""
+
+    def __init__(self, message: str, *, response: dict[str, Any], **kwargs: Any) -> None:
+        ServiceError.__init__(self, message, provider=PROVIDER, **kwargs)
+        self.response = response
+        self.operation_name = kwargs["operation"]
+
+
+class AwsServiceError(_AwsAnswerError):
+    """Any other AWS error answer (validation, conflicts...): not retried."""
+
+
+class AwsThrottledError(_AwsAnswerError, ThrottledError):
+    """One of botocore's throttling codes."""
+
+
+class AwsTransientError(_AwsAnswerError, TransientError):
+    """RequestTimeout, internal errors, 500/502/503/504."""
+
+
+class AwsNotFoundError(_AwsAnswerError, NotFoundError):
+    """NoSuchKey, ResourceNotFoundException, 404..."""
+
+
+class AwsPermissionDeniedError(_AwsAnswerError, PermissionDeniedError):
+    """AccessDenied, 401, 403, bad or expired credentials."""
+
+
+class AwsConnectionError(TransientError):
+    """No answer: the endpoint could not be reached, the connection broke, or it timed out."""
+
+
+def _category(code: str, status: int | None) -> type[_AwsAnswerError]:
+    if code in THROTTLING_CODES or status == 429:
+        return AwsThrottledError
+    if code in TRANSIENT_CODES or status in TRANSIENT_STATUSES:
+        return AwsTransientError
+    if code in NOT_FOUND_CODES or status == 404:
+        return AwsNotFoundError
+    if code in PERMISSION_CODES or status in (401, 403):
+        return AwsPermissionDeniedError
+    return AwsServiceError
+
+
+def map_botocore_error(
+    error: BaseException, *, service: str, operation: str, redact: Redactor
+) -> BaseException:
+    """Map an error raised by aiobotocore; unknown errors pass through unchanged."""
+    where = f"{service}.{operation}"
+    if isinstance(error, boto.ClientError):
+        response: dict[str, Any] = dict(error.response or {})
+        details = response.get("Error") or {}
+        code = str(details.get("Code") or "")
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        text = redact(str(details.get("Message") or ""))
+        cls = _category(code, status)
+        retry_after = _retry_after(response)
+        return cls(
+            f"{where} failed: {code or status}: {text}".rstrip(": "),
+            response=response,
+            operation=operation,
+            status=status,
+            code=code or None,
+            retry_after=retry_after,
+            may_have_acted=cls is not AwsThrottledError and status != 503,
+        )
+    if isinstance(error, (boto.ConnectTimeoutError, boto.EndpointConnectionError)):
+        acted = False
+        return AwsConnectionError(
+            f"{where}: {type(error).__name__}: {redact(str(error))}",
+            provider=PROVIDER,
+            operation=operation,
+            is_timeout=isinstance(error, boto.ConnectTimeoutError),
+            may_have_acted=acted,
+        )
+    if isinstance(error, (boto.ConnectionError, boto.HTTPClientError, TimeoutError, OSError)):
+        return AwsConnectionError(
+            f"{where}: {type(error).__name__}: {redact(str(error))}",
+            provider=PROVIDER,
+            operation=operation,
+            is_timeout=isinstance(error, (boto.ReadTimeoutError, TimeoutError)),
+        )
+    if isinstance(error, boto.ParamValidationError):
+        return HookConfigError(f"{where}: {redact(str(error))}")
+    if isinstance(error, boto.NoRegionError):
+        return HookConfigError(f"{where}: no region: pass region_name= or set AWS_DEFAULT_REGION")
+    if isinstance(error, boto.UnknownServiceError):
+        return HookConfigError(f"unknown AWS service {service!r}")
+    if isinstance(error, (boto.NoCredentialsError, boto.PartialCredentialsError)):
+        return HookConfigError(f"{where}: {type(error).__name__}: {error}")
+    if isinstance(error, boto.BotoCoreError):
+        return ServiceError(
+            f"{where}: {type(error).__name__}: {redact(str(error))}",
+            provider=PROVIDER,
+            operation=operation,
+        )
+    return error
+
+
+def _retry_after(response: dict[str, Any]) -> float | None:
+    from async_hooks._core.retry_after import parse_retry_after
+
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return parse_retry_after(headers.get("retry-after"))

@@ -1,0 +1,359 @@
+"""``AsyncAwsHook``: AWS APIs and job waits on cached aiobotocore clients."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.credentials import (
+    AioAssumeRoleCredentialFetcher,
+    AioCredentials,
+    AioDeferredRefreshableCredentials,
+)
+from aiobotocore.session import AioSession
+from yarl import URL
+
+from async_hooks._core.errors import HookConfigError, NotFoundError
+from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
+from async_hooks._core.redact import MASK, Redactor
+from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._sync.facade import blocking
+from async_hooks.aws._errors import map_botocore_error
+from async_hooks.aws.kinds import get_job_kind
+
+__all__ = ["AsyncAwsHook", "AwsSync"]
+
+#: Settings a connection's extras may carry (Airflow's ``aws`` connection).
+_EXTRA_SETTINGS = (
+    "region_name",
+    "endpoint_url",
+    "role_arn",
+    "aws_session_token",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "profile_name",
+)
+
+
+class AsyncAwsHook(AsyncBaseHook):
+    """Calls AWS APIs and waits on AWS jobs, on one cached aiobotocore client per service.
+
+    Credentials come from the arguments, then the connection ``conn_id`` names (login and
+    password are the key pair; extras ``region_name``, ``endpoint_url``, ``role_arn``,
+    ``aws_session_token``, ``config_kwargs``), then botocore's usual chain. With ``role_arn``
+    the hook assumes the role and refreshes the credentials before they expire, once for all
+    concurrent callers. botocore's own retries are off: the pipeline sees every throttle.
+    """
+
+    provider = "aws"
+
+    def __init__(
+        self,
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        profile_name: str | None = None,
+        role_arn: str | None = None,
+        config_kwargs: Mapping[str, Any] | None = None,
+        conn_id: str | None = None,
+        retry: Any = None,
+        max_concurrency: int | None = None,
+        rate_limit: float | None = None,
+    ) -> None:
+        super().__init__(
+            conn_id=conn_id, retry=retry, max_concurrency=max_concurrency, rate_limit=rate_limit
+        )
+        conn = resolve_connection(conn_id)
+        extra: dict[str, Any] = dict(conn.extra) if conn is not None else {}
+        settings = {name: extra.get(name) for name in _EXTRA_SETTINGS}
+        if conn is not None:
+            settings["aws_access_key_id"] = conn.login or settings["aws_access_key_id"]
+            settings["aws_secret_access_key"] = conn.password or settings["aws_secret_access_key"]
+        explicit = {
+            "region_name": region_name,
+            "endpoint_url": endpoint_url,
+            "aws_access_key_id": aws_access_key_id,
+            "aws_secret_access_key": aws_secret_access_key,
+            "aws_session_token": aws_session_token,
+            "profile_name": profile_name,
+            "role_arn": role_arn,
+        }
+        settings.update({k: v for k, v in explicit.items() if v is not None})
+        for name, value in settings.items():
+            if value is not None and not isinstance(value, str):
+                raise HookConfigError(f"{name} must be a string")
+        if bool(settings["aws_access_key_id"]) != bool(settings["aws_secret_access_key"]):
+            raise HookConfigError(
+                "aws_access_key_id and aws_secret_access_key go together: one is missing"
+            )
+        self.region_name: str | None = settings["region_name"] or None
+        self.endpoint_url: str | None = _check_endpoint(settings["endpoint_url"])
+        self.profile_name: str | None = settings["profile_name"] or None
+        self.role_arn: str | None = settings["role_arn"] or None
+        self._access_key: str | None = settings["aws_access_key_id"] or None
+        self._secret_key: str | None = settings["aws_secret_access_key"] or None
+        self._session_token: str | None = settings["aws_session_token"] or None
+        merged_config = dict(extra.get("config_kwargs") or {})
+        merged_config.update(config_kwargs or {})
+        self.config_kwargs = merged_config
+        self._redact = Redactor(
+            [self._secret_key, self._session_token, *(conn.secrets if conn else ())]
+        )
+        credentials = json.dumps(
+            [self._access_key, self._secret_key, self._session_token, self.profile_name]
+        )
+        self._credential_id = hashlib.sha256(credentials.encode()).hexdigest()[:16]
+        self._config_id = hashlib.sha256(
+            json.dumps(merged_config, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+
+    # ------------------------------------------------------------------ operations
+
+    async def call(self, /, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """Run one API operation (snake_case, e.g. ``"describe_jobs"``) through the pipeline."""
+        if not isinstance(service, str) or not service:
+            raise HookConfigError("service must be a non-empty string such as 'batch'")
+        if not isinstance(operation, str) or not operation.isidentifier():
+            raise HookConfigError(f"operation must be a snake_case name, got {operation!r}")
+
+        async def run(client: Any) -> dict[str, Any]:
+            if operation not in client.meta.method_to_api_mapping:
+                raise HookConfigError(f"AWS service {service!r} has no operation {operation!r}")
+            answer: dict[str, Any] = await getattr(client, operation)(**params)
+            return answer
+
+        return await self._call(service, operation, run)
+
+    async def get_client(self, service: str) -> Any:
+        """The cached aiobotocore client for ``service`` on this loop (do not close it)."""
+        if not isinstance(service, str) or not service:
+            raise HookConfigError("service must be a non-empty string such as 'batch'")
+        try:
+            return await self._client(service)
+        except Exception as error:
+            mapped = self._map_error(error, service, "create_client")
+            if mapped is error:
+                raise
+            raise mapped from error
+
+    async def wait_for_job(
+        self,
+        /,
+        kind: str,
+        job_id: str,
+        *,
+        poll_interval: float = 30.0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        backoff: float = 1.0,
+        max_poll_interval: float = 300.0,
+        jitter: float = 0.1,
+        **identifiers: Any,
+    ) -> JobResult:
+        """Wait until an AWS job of ``kind`` ends: ``"batch"``, ``"glue"`` (``job_name=``),
+        ``"athena"``, ``"ecs"`` (``cluster=``), ``"stepfunctions"``, ``"emr-step"``
+        (``cluster_id=``), ``"sagemaker-training"``, or a registered kind."""
+        spec = get_job_kind(kind)
+        params = spec.params(job_id, identifiers)
+        timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
+
+        async def describe() -> dict[str, Any]:
+            answer = await self.call(spec.service, spec.describe, **params)
+            item = spec.item(answer, job_id)
+            if item is None:
+                raise NotFoundError(
+                    f"{spec.service}.{spec.describe} does not list {kind} job {job_id!r}",
+                    provider=self.provider,
+                    operation=spec.describe,
+                    code="NotFound",
+                )
+            if spec.enrich is not None and spec.status_of(item) in spec.terminal:
+                item = await spec.enrich(self, item)
+            return item
+
+        plan = PollPlan(
+            kind,
+            job_id,
+            describe,
+            spec.status_of,
+            spec.success,
+            spec.failure,
+            spec.reason_of,
+            spec.verdict,
+        )
+        return await self._wait(plan, timing)
+
+    async def wait_for_s3_key(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        poll_interval: float = 5.0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        backoff: float = 1.0,
+        max_poll_interval: float = 60.0,
+        jitter: float = 0.1,
+    ) -> JobResult:
+        """Wait until ``s3://bucket/key`` exists (HeadObject; a 404 means "not yet")."""
+        if not bucket or not key:
+            raise HookConfigError("bucket and key must be non-empty")
+        timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
+
+        async def describe() -> dict[str, Any]:
+            try:
+                head = await self.call("s3", "head_object", Bucket=bucket, Key=key)
+            except NotFoundError:
+                return {"status": "ABSENT"}
+            return {"status": "PRESENT", **head}
+
+        plan = PollPlan(
+            "s3-key",
+            f"s3://{bucket}/{key}",
+            describe,
+            lambda answer: str(answer["status"]),
+            frozenset({"PRESENT"}),
+            frozenset(),
+            lambda answer: None,
+        )
+        return await self._wait(plan, timing)
+
+    @property
+    def sync(self) -> AwsSync:
+        """Blocking twins of ``call``, ``get_client``, ``wait_for_job``, ``wait_for_s3_key``."""
+        return AwsSync(self)
+
+    # ------------------------------------------------------------------ provider hooks
+
+    def _client_key(self, service: str) -> Any:
+        return (
+            "aws",
+            service,
+            self.region_name,
+            self.endpoint_url,
+            self._credential_id,
+            self.role_arn,
+            self._config_id,
+            self.max_concurrency or self.default_max_concurrency,
+        )
+
+    async def _session(self) -> AioSession:
+        """One session per credential identity on this loop: role credentials refresh once."""
+        key = (
+            "aws-session",
+            self._credential_id,
+            self.role_arn,
+            self.region_name,
+            self.endpoint_url,
+        )
+        session: AioSession = await self._loop_state().clients.get(
+            key, self._user, self._build_session, _nothing_to_close, _no_count
+        )
+        return session
+
+    async def _build_session(self) -> AioSession:
+        session = AioSession(profile=self.profile_name)
+        if self.role_arn is None:
+            return session
+        if self._access_key:
+            source: Any = AioCredentials(self._access_key, self._secret_key, self._session_token)
+        else:
+            source = await session.get_credentials()
+        if source is None:
+            raise HookConfigError("role_arn needs source credentials, and none were found")
+        fetcher = AioAssumeRoleCredentialFetcher(
+            client_creator=functools.partial(
+                session.create_client, region_name=self.region_name, endpoint_url=self.endpoint_url
+            ),
+            source_credentials=source,
+            role_arn=self.role_arn,
+            extra_args={"RoleSessionName": "async_hooks"},
+        )
+        # aiobotocore's refreshable credentials: refreshed under one asyncio lock, in the loop.
+        session._credentials = AioDeferredRefreshableCredentials(
+            refresh_using=fetcher.fetch_credentials, method="assume-role"
+        )
+        return session
+
+    async def _create_client(self, service: str) -> Any:
+        session = await self._session()
+        concurrency = self.max_concurrency or self.default_max_concurrency
+        options = {**self.config_kwargs}
+        options["retries"] = {**(options.get("retries") or {}), "total_max_attempts": 1}
+        options["retries"].pop("max_attempts", None)
+        options["max_pool_connections"] = max(
+            int(options.get("max_pool_connections") or 0), concurrency
+        )
+        try:
+            config = AioConfig(**options)
+        except TypeError as error:
+            raise HookConfigError(f"config_kwargs: {error}") from None
+        keys: dict[str, Any] = {}
+        if self.role_arn is None and self._access_key:
+            keys = {
+                "aws_access_key_id": self._access_key,
+                "aws_secret_access_key": self._secret_key,
+                "aws_session_token": self._session_token,
+            }
+        context = session.create_client(
+            service,
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            config=config,
+            **keys,
+        )
+        return await context.__aenter__()
+
+    async def _close_client(self, client: Any) -> None:
+        await client.close()
+
+    def _map_error(self, error: Exception, service: str, operation: str) -> BaseException:
+        return map_botocore_error(error, service=service, operation=operation, redact=self._redact)
+
+    def _throttle_scope(self, service: str) -> str:
+        return f"{service}/{self.region_name or 'default'}/{self.endpoint_url or 'aws'}"
+
+    def __repr__(self) -> str:
+        key = f" aws_access_key_id={self._access_key!r}" if self._access_key else ""
+        secret = f" aws_secret_access_key={MASK!r}" if self._secret_key else ""
+        role = f" role_arn={self.role_arn!r}" if self.role_arn else ""
+        return (
+            f"<AsyncAwsHook region_name={self.region_name!r} endpoint_url={self.endpoint_url!r}"
+            f" conn_id={self.conn_id!r}{key}{secret}{role}>"
+        )
+
+
+class AwsSync(BaseSync):
+    """``AsyncAwsHook.sync``."""
+
+    __slots__ = ()
+
+    call = blocking(AsyncAwsHook.call)
+    get_client = blocking(AsyncAwsHook.get_client)
+    wait_for_job = blocking(AsyncAwsHook.wait_for_job)
+    wait_for_s3_key = blocking(AsyncAwsHook.wait_for_s3_key)
+
+
+async def _nothing_to_close(_: Any) -> None:
+    """Sessions hold no connection of their own: their clients are closed one by one."""
+
+
+def _no_count() -> None:
+    """Sessions are not clients: ``clients_created`` counts clients only."""
+
+
+def _check_endpoint(endpoint: str | None) -> str | None:
+    if not endpoint:
+        return None
+    try:
+        url = URL(endpoint)
+    except (TypeError, ValueError):
+        raise HookConfigError("endpoint_url is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise HookConfigError("endpoint_url must be an absolute http(s) URL")
+    return endpoint
