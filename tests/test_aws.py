@@ -537,7 +537,7 @@ async def test_assumed_role_credentials_refresh_once_in_the_loop(moto_server):
 
 @pytest.mark.slow
 async def test_1000_concurrent_waits_share_one_client(moto_server):
-    moto_server.set_transition("athena::execution", {"progression": "manual", "times": 2})
+    moto_server.set_transition("athena::execution", {"progression": "manual", "times": 1})
     async with _hook(moto_server) as hook:
         queries = await asyncio.gather(
             *(
@@ -561,3 +561,47 @@ async def test_1000_concurrent_waits_share_one_client(moto_server):
     assert all(r.status == "SUCCEEDED" for r in results)
     assert stats["clients_created"] == 1
     print(f"1000 concurrent athena waits on moto: {elapsed:.1f}s, {stats['calls']} calls")
+
+
+async def test_json_connection_and_profile_credentials(moto_server, monkeypatch, tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[jobs]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = s3cr3t\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_JSON",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "extra": {
+                    "region_name": "eu-central-1",
+                    "endpoint_url": moto_server.url,
+                    "profile_name": "jobs",
+                    "config_kwargs": {"connect_timeout": 5},
+                },
+            }
+        ),
+    )
+    async with AsyncAwsHook(conn_id="aws_json") as hook:
+        assert hook.region_name == "eu-central-1"
+        assert hook.profile_name == "jobs"
+        assert hook.config_kwargs == {"connect_timeout": 5}
+        await hook.call("s3", "list_buckets")
+        client = await hook.get_client("s3")
+        session = await hook._session()
+        resolved = await session.get_credentials()
+        assert resolved.access_key == "AKIAPROFILE"
+        assert client.meta.config.retries["total_max_attempts"] == 1
+        assert client.meta.config.max_pool_connections >= 100
+
+
+def test_explicit_settings_win_and_half_a_key_pair_is_refused(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_X", "aws://AKIACONN:connsecret@/?region_name=eu-west-1")
+    hook = AsyncAwsHook(conn_id="aws_x", region_name="us-west-2")
+    assert hook.region_name == "us-west-2"
+    assert "connsecret" not in repr(hook)
+    with pytest.raises(HookConfigError, match="go together"):
+        AsyncAwsHook(aws_access_key_id="AKIAONLY")
+    with pytest.raises(HookConfigError, match="endpoint_url"):
+        AsyncAwsHook(endpoint_url="not a url")

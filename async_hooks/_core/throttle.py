@@ -202,7 +202,10 @@ class AdaptiveThrottle:
         return now
 
     def _decrease(self, now: float) -> None:
-        measured = max(self._w_successes / WINDOW, MIN_RATE)
+        # The success rate of the last window is the best estimate of what the provider allows;
+        # with no success at all, all we know is that the sending rate was too much.
+        answers = self._w_successes or len(self._outcomes)
+        measured = max(answers / WINDOW, MIN_RATE)
         current = self._rate.rate if self._rate is not None else math.inf
         self._w_max = min(current, measured)
         new_rate = max(MIN_RATE, self._w_max * BETA)
