@@ -37,7 +37,7 @@ def tests(session: nox.Session) -> None:
     """The whole test suite, against real servers the fixtures start."""
     if not _present(str(session.python)):
         session.skip(f"python{session.python} is not installed here")
-    session.install("-e", ".[aws,uvloop]", *_group("test"))
+    session.install("-e", ".[aws,gcp,uvloop]", *_group("test"))
     session.run("pytest", *session.posargs)
 
 
@@ -52,7 +52,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".[aws,uvloop]", *_group("typing"))
+    session.install("-e", ".[aws,gcp,uvloop]", *_group("typing"))
     session.run("mypy", "--strict", "async_hooks")
 
 

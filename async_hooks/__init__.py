@@ -35,6 +35,7 @@ from async_hooks.http import AsyncHttpHook, HttpError, HttpResponse
 
 if TYPE_CHECKING:
     from async_hooks.aws import AsyncAwsHook
+    from async_hooks.gcp import AsyncGcpHook
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "AsyncAwsHook",
     "AsyncBaseHook",
     "AsyncExecutor",
+    "AsyncGcpHook",
     "AsyncHttpHook",
     "Connection",
     "HookClosedError",
@@ -65,7 +67,7 @@ __all__ = [
 ]
 
 #: Provider hooks whose SDKs are optional extras, imported on first use.
-_LAZY: dict[str, str] = {"AsyncAwsHook": "async_hooks.aws"}
+_LAZY: dict[str, str] = {"AsyncAwsHook": "async_hooks.aws", "AsyncGcpHook": "async_hooks.gcp"}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,6 +12,8 @@ import pytest
 import async_hooks
 
 CONTRACT = {
+    "AsyncAwsHook",
+    "AsyncGcpHook",
     "AsyncBaseHook",
     "AsyncHttpHook",
     "AsyncExecutor",

@@ -114,7 +114,9 @@ def _public_coroutine_methods(cls: type) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("hook_class", [AsyncHttpHook, async_hooks.AsyncAwsHook])
+@pytest.mark.parametrize(
+    "hook_class", [AsyncHttpHook, async_hooks.AsyncAwsHook, async_hooks.AsyncGcpHook]
+)
 def test_every_public_coroutine_method_has_its_blocking_twin(hook_class):
     facade_class = type(hook_class.sync.fget(object.__new__(hook_class)))  # type: ignore[attr-defined]
     for name in _public_coroutine_methods(hook_class):

@@ -56,11 +56,12 @@ class HttpError(ServiceError, aiohttp.ClientResponseError):  # type: ignore[misc
         request_info: aiohttp.RequestInfo | None = None,
         retry_after: float | None = None,
         may_have_acted: bool = True,
+        provider: str = PROVIDER,
     ) -> None:
         ServiceError.__init__(
             self,
             message,
-            provider=PROVIDER,
+            provider=provider,
             operation=operation,
             status=status,
             code=str(status),
@@ -158,6 +159,7 @@ def error_for_response(
     body: bytes,
     request_headers: CIMultiDictProxy[str] | CIMultiDict[str],
     redact: Redactor,
+    provider: str = PROVIDER,
 ) -> HttpError:
     """The error for a non-2xx answer."""
     cls = _BY_STATUS.get(status, HttpError)
@@ -174,52 +176,75 @@ def error_for_response(
         request_info=safe_request_info(method, url, request_headers),
         retry_after=parse_retry_after(headers.get("Retry-After")),
         may_have_acted=status not in _NOT_ACTED,
+        provider=provider,
     )
 
 
 def map_aiohttp_error(
-    error: BaseException, *, method: str, url: URL, redact: Redactor
+    error: BaseException,
+    *,
+    method: str,
+    url: URL,
+    redact: Redactor,
+    provider: str = PROVIDER,
 ) -> BaseException:
     """Map an error raised while talking to the server; unknown errors pass through."""
     where = f"{method} {_safe_url(url)}"
     detail = redact(_detail(error))
+    if isinstance(error, aiohttp.ClientResponseError) and not isinstance(error, HttpError):
+        status = getattr(error, "status", 0) or 0
+        if status >= 400:  # an SDK's raise_for_status(): an answer, mapped like one
+            headers = getattr(error, "headers", None)
+            return error_for_response(
+                method=method,
+                url=url,
+                status=status,
+                reason=getattr(error, "message", None),
+                headers=CIMultiDictProxy(CIMultiDict(headers or {})),
+                body=b"",
+                request_headers=CIMultiDict(),
+                redact=redact,
+                provider=provider,
+            )
     if isinstance(error, aiohttp.InvalidURL):
         return HookConfigError(f"{where}: invalid URL")
     if isinstance(error, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
-        return HttpTlsError(f"{where} failed TLS: {detail}", provider=PROVIDER, operation=method)
+        return HttpTlsError(f"{where} failed TLS: {detail}", provider=provider, operation=method)
     if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return _connection(f"{where} timed out connecting", method, timeout=True, acted=False)
+        return _connection(
+            f"{where} timed out connecting", method, provider, timeout=True, acted=False
+        )
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError, TimeoutError)):
-        return _connection(f"{where} timed out", method, timeout=True, acted=True)
+        return _connection(f"{where} timed out", method, provider, timeout=True, acted=True)
     if isinstance(error, aiohttp.ClientConnectorError):
-        return _connection(f"{where} could not connect: {detail}", method, acted=False)
+        return _connection(f"{where} could not connect: {detail}", method, provider, acted=False)
     if isinstance(
         error,
         (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, aiohttp.ClientOSError),
     ):
-        return _connection(f"{where} lost the connection: {detail}", method, acted=True)
+        return _connection(f"{where} lost the connection: {detail}", method, provider, acted=True)
     if isinstance(error, aiohttp.ClientResponseError):
         status = getattr(error, "status", None) or None
         return ServiceError(
             f"{where} failed: {detail}",
-            provider=PROVIDER,
+            provider=provider,
             operation=method,
             status=status,
             code=str(status) if status else None,
         )
     if isinstance(error, aiohttp.ClientError):
-        return ServiceError(f"{where} failed: {detail}", provider=PROVIDER, operation=method)
+        return ServiceError(f"{where} failed: {detail}", provider=provider, operation=method)
     if isinstance(error, OSError):
-        return _connection(f"{where} failed: {detail}", method, acted=True)
+        return _connection(f"{where} failed: {detail}", method, provider, acted=True)
     return error
 
 
 def _connection(
-    message: str, method: str, *, acted: bool, timeout: bool = False
+    message: str, method: str, provider: str, *, acted: bool, timeout: bool = False
 ) -> HttpConnectionError:
     return HttpConnectionError(
         message,
-        provider=PROVIDER,
+        provider=provider,
         operation=method,
         is_timeout=timeout,
         may_have_acted=acted,
@@ -235,9 +260,11 @@ def _detail(error: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-def decode_error(what: str, method: str, url: URL, error: Exception) -> ResponseDecodeError:
+def decode_error(
+    what: str, method: str, url: URL, error: Exception, provider: str = PROVIDER
+) -> ResponseDecodeError:
     return ResponseDecodeError(
         f"{method} {_safe_url(url)}: the body is not {what} ({type(error).__name__})",
-        provider=PROVIDER,
+        provider=provider,
         operation=method,
     )

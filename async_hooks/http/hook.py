@@ -18,7 +18,9 @@ from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
 from async_hooks._sync.facade import blocking
-from async_hooks.http._errors import decode_error, error_for_response, map_aiohttp_error
+from async_hooks.http._errors import map_aiohttp_error
+from async_hooks.http._response import HttpResponse
+from async_hooks.http._transport import exchange
 
 __all__ = ["AsyncHttpHook", "HttpResponse", "HttpSync"]
 
@@ -43,48 +45,6 @@ _OPTION_EXTRAS = frozenset(
     }
 )
 Auth = tuple[str, str] | str
-
-
-class HttpResponse:
-    """A complete 2xx answer: ``status``, ``headers``, ``body`` bytes, ``text()``, ``json()``."""
-
-    __slots__ = ("_method", "body", "headers", "status", "url")
-
-    def __init__(
-        self, status: int, headers: CIMultiDictProxy[str], body: bytes, url: URL, method: str
-    ) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.url = url
-        self._method = method
-
-    def text(self, encoding: str | None = None) -> str:
-        """The body decoded with ``encoding``, else the answer's charset, else UTF-8."""
-        charset = encoding or _charset(self.headers.get("Content-Type", "")) or "utf-8"
-        try:
-            return self.body.decode(charset)
-        except (LookupError, UnicodeDecodeError) as error:
-            raise decode_error(f"{charset} text", self._method, self.url, error) from error
-
-    def json(self) -> Any:
-        """The body parsed as JSON; a body that is not JSON raises a ``ServiceError``
-        (also a ``ValueError``) naming the request."""
-        try:
-            return jsonlib.loads(self.body)
-        except (ValueError, RecursionError) as error:
-            raise decode_error("JSON", self._method, self.url, error) from error
-
-    def __repr__(self) -> str:
-        return f"<HttpResponse {self.status} {len(self.body)} bytes>"
-
-
-def _charset(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip('"')
-    return None
 
 
 class AsyncHttpHook(AsyncBaseHook):
@@ -183,31 +143,17 @@ class AsyncHttpHook(AsyncBaseHook):
         request_headers = self._request_headers(url, headers)
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        redact = self._redact
 
         async def send(session: aiohttp.ClientSession) -> HttpResponse:
-            try:
-                async with session.request(
-                    method, url, params=params, json=json, data=data, headers=request_headers
-                ) as answer:
-                    body = await answer.read()
-                    status, reason, answer_headers = answer.status, answer.reason, answer.headers
-            except Exception as error:
-                mapped = map_aiohttp_error(error, method=method, url=url, redact=redact)
-                if mapped is error:
-                    raise
-                raise mapped from error
-            if 200 <= status < 300:
-                return HttpResponse(status, answer_headers, body, url, method)
-            raise error_for_response(
-                method=method,
-                url=url,
-                status=status,
-                reason=reason,
-                headers=answer_headers,
-                body=body,
-                request_headers=request_headers,
-                redact=redact,
+            return await exchange(
+                session,
+                method,
+                url,
+                headers=request_headers,
+                redact=self._redact,
+                params=params,
+                json=json,
+                data=data,
             )
 
         origin = f"{url.host}:{url.port}"

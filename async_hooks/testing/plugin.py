@@ -12,10 +12,19 @@ from aiohttp import web
 
 from async_hooks.testing._server import ThreadedServer
 from async_hooks.testing.fault_proxy import FaultPlan, FaultProxy, fault_proxy_app
+from async_hooks.testing.gcp import FakeGoogleApi, GcsEmulator, fake_google_api_app
 from async_hooks.testing.jobserver import JobBoard, job_server_app
 from async_hooks.testing.moto import MotoServer
 
-__all__ = ["JobServer", "fault_proxy", "job_server", "moto_server", "threaded_server"]
+__all__ = [
+    "JobServer",
+    "fake_google_api",
+    "fault_proxy",
+    "gcs_emulator",
+    "job_server",
+    "moto_server",
+    "threaded_server",
+]
 
 
 @pytest.fixture
@@ -101,3 +110,34 @@ def moto_server(_async_hooks_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     _async_hooks_moto.reset()
     return _async_hooks_moto
+
+
+@pytest.fixture(scope="session")
+def _async_hooks_gcs() -> Iterator[GcsEmulator]:
+    pytest.importorskip("gcp_storage_emulator", reason="gcp-storage-emulator is needed")
+    emulator = GcsEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def gcs_emulator(_async_hooks_gcs: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> GcsEmulator:
+    """An in-memory GCS emulator (one per session, wiped for each test), with
+    ``STORAGE_EMULATOR_HOST`` pointing at it and no ``GOOGLE_*`` variables."""
+    for name in list(os.environ):
+        if name.startswith(("GOOGLE_", "GCLOUD_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", _async_hooks_gcs.url)
+    _async_hooks_gcs.wipe()
+    return _async_hooks_gcs
+
+
+@pytest.fixture
+def fake_google_api(
+    threaded_server: Callable[[web.Application], ThreadedServer],
+) -> tuple[str, FakeGoogleApi]:
+    """``url, api``: a scripted Google API (operations, BigQuery jobs, a token endpoint at
+    ``url + "/token"``) on its own thread."""
+    api = FakeGoogleApi()
+    server = threaded_server(fake_google_api_app(api))
+    return server.url, api
