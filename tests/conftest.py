@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,8 +73,9 @@ class AwsJsonEndpoint:
 
     url: str
     answers: dict[str, list[tuple[int, dict[str, Any]]]]
-    default: dict[str, tuple[int, dict[str, Any]]]
+    default: dict[str, Any]
     calls: list[str] = field(default_factory=list)
+    bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def count(self, operation: str) -> int:
         return self.calls.count(operation)
@@ -84,11 +86,12 @@ def aws_json_endpoint(
     threaded_server: Callable[[web.Application], ThreadedServer],
 ) -> Callable[..., AwsJsonEndpoint]:
     """``aws_json_endpoint({"DescribeTasks": [(400, {"__type": "ThrottlingException"})]},
-    default={"DescribeTasks": (200, {...})})``: answers in order, then the default."""
+    default={"DescribeTasks": (200, {...})})``: answers in order, then the default (a pair, or
+    a function of the request body returning one)."""
 
     def start(
         answers: dict[str, list[tuple[int, dict[str, Any]]]] | None = None,
-        default: dict[str, tuple[int, dict[str, Any]]] | None = None,
+        default: dict[str, Any] | None = None,
     ) -> AwsJsonEndpoint:
         endpoint = AwsJsonEndpoint(
             "", {k: list(v) for k, v in (answers or {}).items()}, default or {}
@@ -97,8 +100,12 @@ def aws_json_endpoint(
         async def handle(request: web.Request) -> web.Response:
             operation = request.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
             endpoint.calls.append(operation)
+            raw = await request.read()
+            request_body = json.loads(raw) if raw else {}
+            endpoint.bodies.append((operation, request_body))
             queue = endpoint.answers.get(operation) or []
-            status, body = queue.pop(0) if queue else endpoint.default.get(operation, (200, {}))
+            answer = queue.pop(0) if queue else endpoint.default.get(operation, (200, {}))
+            status, body = answer(request_body) if callable(answer) else answer
             return web.json_response(body, status=status, content_type="application/x-amz-json-1.1")
 
         app = web.Application()

@@ -9,6 +9,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Hashable
 
 from async_hooks._core.cache import ClientCache
+from async_hooks._core.coalesce import Coalescer
 from async_hooks._core.throttle import AdaptiveThrottle
 
 __all__ = ["LoopState", "current_state"]
@@ -22,12 +23,19 @@ class LoopState:
     that owns it, even for hooks nobody closed.
     """
 
-    __slots__ = ("__weakref__", "_sentinel", "clients", "throttles")
+    __slots__ = ("__weakref__", "_sentinel", "clients", "coalescers", "throttles")
 
     def __init__(self) -> None:
         self.clients = ClientCache()
         self.throttles: dict[Hashable, AdaptiveThrottle] = {}
+        self.coalescers: dict[Hashable, Coalescer] = {}
         self._sentinel: AsyncGenerator[None, None] | None = None
+
+    def coalescer(self, key: Hashable, build: Callable[[], Coalescer]) -> Coalescer:
+        coalescer = self.coalescers.get(key)
+        if coalescer is None:
+            coalescer = self.coalescers[key] = build()
+        return coalescer
 
     def throttle(self, key: Hashable, build: Callable[[], AdaptiveThrottle]) -> AdaptiveThrottle:
         throttle = self.throttles.get(key)
@@ -55,6 +63,10 @@ class LoopState:
             await self.aclose()
 
     async def aclose(self) -> None:
+        coalescers = list(self.coalescers.values())
+        self.coalescers.clear()
+        for coalescer in coalescers:
+            await coalescer.aclose()
         await self.clients.close_all()
         self.throttles.clear()
 

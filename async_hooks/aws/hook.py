@@ -17,13 +17,14 @@ from aiobotocore.credentials import (
 from aiobotocore.session import AioSession
 from yarl import URL
 
+from async_hooks._core.coalesce import Coalescer, coalescing_window
 from async_hooks._core.errors import HookConfigError, NotFoundError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.redact import MASK, Redactor
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
 from async_hooks._sync.facade import blocking
 from async_hooks.aws._errors import map_botocore_error
-from async_hooks.aws.kinds import get_job_kind
+from async_hooks.aws.kinds import JobKind, get_job_kind
 
 __all__ = ["AsyncAwsHook", "AwsSync"]
 
@@ -154,25 +155,33 @@ class AsyncAwsHook(AsyncBaseHook):
         backoff: float = 1.0,
         max_poll_interval: float = 300.0,
         jitter: float = 0.1,
+        coalesce: bool = True,
         **identifiers: Any,
     ) -> JobResult:
         """Wait until an AWS job of ``kind`` ends: ``"batch"``, ``"glue"`` (``job_name=``),
         ``"athena"``, ``"ecs"`` (``cluster=``), ``"stepfunctions"``, ``"emr-step"``
-        (``cluster_id=``), ``"sagemaker-training"``, or a registered kind."""
+        (``cluster_id=``), ``"sagemaker-training"``, or a registered kind.
+
+        Concurrent waits of a kind with a batch-describe operation (``batch``, ``athena``,
+        ``ecs``) share their polls: one call per tick covers up to the API's maximum of ids.
+        ``coalesce=False`` polls alone."""
         spec = get_job_kind(kind)
-        params = spec.params(job_id, identifiers)
+        spec.params(job_id, identifiers)  # names a missing or unknown identifier now
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
+        if coalesce and spec.coalescable:
+            coalescer = self._coalescer(spec, identifiers)
+            window = coalescing_window(poll_interval)
+
+            async def fetch() -> dict[str, Any]:
+                item: dict[str, Any] = await coalescer.describe(job_id, window)
+                return item
+        else:
+
+            async def fetch() -> dict[str, Any]:
+                return await self._describe_one(spec, job_id, identifiers)
 
         async def describe() -> dict[str, Any]:
-            answer = await self.call(spec.service, spec.describe, **params)
-            item = spec.item(answer, job_id)
-            if item is None:
-                raise NotFoundError(
-                    f"{spec.service}.{spec.describe} does not list {kind} job {job_id!r}",
-                    provider=self.provider,
-                    operation=spec.describe,
-                    code="NotFound",
-                )
+            item = await fetch()
             if spec.enrich is not None and spec.status_of(item) in spec.terminal:
                 item = await spec.enrich(self, item)
             return item
@@ -188,6 +197,55 @@ class AsyncAwsHook(AsyncBaseHook):
             spec.verdict,
         )
         return await self._wait(plan, timing)
+
+    async def _describe_one(
+        self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        answer = await self.call(spec.service, spec.describe, **spec.params(job_id, identifiers))
+        item = spec.item(answer, job_id)
+        if item is None:
+            raise NotFoundError(
+                f"{spec.service}.{spec.describe} does not list {spec.name} job {job_id!r}",
+                provider=self.provider,
+                operation=spec.describe,
+                code="NotFound",
+            )
+        return item
+
+    def _coalescer(self, spec: JobKind, identifiers: Mapping[str, Any]) -> Coalescer:
+        """The loop's shared poller for this connection, kind and identifiers."""
+        frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items()))
+        key = ("coalesce", self._client_key(spec.service), spec.name, frozen)
+        batch_op = spec.batch_describe or spec.describe
+
+        async def fetch_many(job_ids: list[str]) -> dict[str, Any]:
+            params = spec.batch_params(job_ids, identifiers)
+            answer = await self.call(spec.service, batch_op, **params)
+            return dict(spec.batch_items(answer, job_ids))
+
+        async def fetch_one(job_id: str) -> dict[str, Any]:
+            return await self._describe_one(spec, job_id, identifiers)
+
+        return self._loop_state().coalescer(
+            key, lambda: Coalescer(fetch_many, fetch_one, spec.batch_max)
+        )
+
+    async def _essential_containers(self, task_definition_arn: str) -> dict[str, bool]:
+        """Which containers of an ECS task definition are essential. Revisions are immutable, so
+        each is described once per connection and loop, however many waits ask at once."""
+
+        async def describe() -> dict[str, bool]:
+            answer = await self.call(
+                "ecs", "describe_task_definition", taskDefinition=task_definition_arn
+            )
+            containers = answer.get("taskDefinition", {}).get("containerDefinitions", [])
+            return {c.get("name"): bool(c.get("essential", True)) for c in containers}
+
+        key = ("ecs-essential", self._client_key("ecs"), task_definition_arn)
+        essential: dict[str, bool] = await self._loop_state().clients.get(
+            key, self._user, describe, _nothing_to_close, _no_count
+        )
+        return essential
 
     async def wait_for_s3_key(
         self,
@@ -340,11 +398,11 @@ class AwsSync(BaseSync):
 
 
 async def _nothing_to_close(_: Any) -> None:
-    """Sessions hold no connection of their own: their clients are closed one by one."""
+    """Sessions and cached descriptions hold no connection of their own."""
 
 
 def _no_count() -> None:
-    """Sessions are not clients: ``clients_created`` counts clients only."""
+    """``clients_created`` counts clients only, not sessions or cached descriptions."""
 
 
 def _check_endpoint(endpoint: str | None) -> str | None:

@@ -48,6 +48,9 @@ class JobKind:
     identifiers: Mapping[str, str] = field(default_factory=dict)
     batch_describe: str | None = None
     batch_max: int = 1
+    batch_id_param: str | None = None
+    batch_item_path: str | None = None
+    batch_item_id_path: str | None = None
     terminal: frozenset[str] = frozenset()
     verdict: Callable[[dict[str, Any], str], bool | None] | None = None
     enrich: Enricher | None = None
@@ -59,6 +62,37 @@ class JobKind:
             raise HookConfigError(f"job kind {self.name!r}: list answers need item_id_path")
         if self.batch_max < 1:
             raise HookConfigError(f"job kind {self.name!r}: batch_max must be >= 1")
+
+    @property
+    def coalescable(self) -> bool:
+        return self.batch_describe is not None and self.batch_max > 1
+
+    def batch_params(self, job_ids: list[str], identifiers: Mapping[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {self.batch_id_param or self.id_param: list(job_ids)}
+        for keyword, api_name in self.identifiers.items():
+            params[api_name] = identifiers[keyword]
+        return params
+
+    def batch_items(self, answer: dict[str, Any], job_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The answer's items by the id each was asked for (ARNs match their short ids)."""
+        items = lookup(answer, self.batch_item_path or self.item_path)
+        id_path = self.batch_item_id_path or self.item_id_path or ""
+        by_value: dict[str, dict[str, Any]] = {}
+        for entry in items if isinstance(items, list) else []:
+            value = lookup(entry, id_path)
+            if isinstance(value, str):
+                by_value[value] = dict(entry)
+        found: dict[str, dict[str, Any]] = {}
+        for job_id in job_ids:
+            if job_id in by_value:
+                found[job_id] = by_value[job_id]
+                continue
+            suffix = f"/{job_id}"
+            for value, entry in by_value.items():
+                if value.endswith(suffix):
+                    found[job_id] = entry
+                    break
+        return found
 
     def params(self, job_id: str, identifiers: Mapping[str, Any]) -> dict[str, Any]:
         """The describe call's parameters; names missing or unknown identifiers."""
@@ -141,9 +175,7 @@ async def _ecs_essential(hook: AsyncAwsHook, task: dict[str, Any]) -> dict[str, 
     """Add which containers are essential (the task definition says; default: all)."""
     arn = task.get("taskDefinitionArn")
     if arn:
-        definition = await hook.call("ecs", "describe_task_definition", taskDefinition=arn)
-        containers = definition.get("taskDefinition", {}).get("containerDefinitions", [])
-        task["_essential"] = {c.get("name"): c.get("essential", True) for c in containers}
+        task["_essential"] = await hook._essential_containers(arn)
     failing = [
         f"{c.get('name')} exit {c.get('exitCode')}"
         for c in task.get("containers") or []
@@ -174,6 +206,8 @@ for _kind in (
         "Status.State", _states("SUCCEEDED"), _states("FAILED", "CANCELLED"),
         ("Status.StateChangeReason",),
         batch_describe="batch_get_query_execution", batch_max=50,
+        batch_id_param="QueryExecutionIds", batch_item_path="QueryExecutions",
+        batch_item_id_path="QueryExecutionId",
     ),
     JobKind(
         "ecs", "ecs", "describe_tasks", "tasks", "tasks", "lastStatus",

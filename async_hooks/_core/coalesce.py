@@ -1,0 +1,124 @@
+"""Poll coalescing: concurrent waits of one kind on one connection share their polls.
+
+Each wait still polls on its own schedule. A poll that comes due joins a *tick*: the first poll
+of a tick opens a short window, every poll due within it joins, and when it closes the ids go
+out as one batch-describe call per chunk of the API's maximum. Answers go back to each wait;
+an id the answer does not list is polled alone; a batch call that fails with a retryable error
+(after the pipeline's own retries) fails that poll of each wait in it (a transient poll error,
+which never ends a wait); one that fails otherwise is replaced by single polls, so one bad id
+cannot fail unrelated waits. A wait that is cancelled leaves its tick at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from async_hooks._core.errors import ServiceError
+
+__all__ = ["Coalescer", "coalescing_window"]
+
+FetchMany = Callable[[list[str]], Awaitable[dict[str, Any]]]
+FetchOne = Callable[[str], Awaitable[Any]]
+
+
+def coalescing_window(poll_interval: float) -> float:
+    """How long a tick gathers polls: a fifth of the interval (waits jitter by a tenth either
+    way, so waits started together meet in one tick), at most two seconds."""
+    return min(poll_interval * 0.2, 2.0)
+
+
+class Coalescer:
+    """The shared polls of one (connection, kind, identifiers) on one loop."""
+
+    __slots__ = ("_fetch_many", "_fetch_one", "_flush", "_pending", "_running", "batch_max")
+
+    def __init__(self, fetch_many: FetchMany, fetch_one: FetchOne, batch_max: int) -> None:
+        self._fetch_many = fetch_many
+        self._fetch_one = fetch_one
+        self.batch_max = batch_max
+        self._pending: dict[str, list[asyncio.Future[Any]]] = {}
+        self._flush: asyncio.TimerHandle | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def describe(self, job_id: str, window: float) -> Any:
+        """This job's item from the next tick's batch answer."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.setdefault(job_id, []).append(future)
+        if self._flush is None:
+            self._flush = loop.call_later(window, self._tick)
+        return await future
+
+    def _tick(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, {}
+        task = asyncio.get_running_loop().create_task(self._answer(pending))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _answer(self, pending: dict[str, list[asyncio.Future[Any]]]) -> None:
+        ids = [job_id for job_id, waiters in pending.items() if _live(waiters)]
+        chunks = [ids[i : i + self.batch_max] for i in range(0, len(ids), self.batch_max)]
+        await asyncio.gather(*(self._answer_chunk(chunk, pending) for chunk in chunks))
+
+    async def _answer_chunk(
+        self, chunk: list[str], pending: dict[str, list[asyncio.Future[Any]]]
+    ) -> None:
+        try:
+            found = await self._fetch_many(chunk)
+        except ServiceError as error:
+            if error.retryable:
+                for job_id in chunk:
+                    _settle(pending[job_id], error=error)
+                return
+            found = {}  # a refused batch: poll each job alone instead
+        except Exception as error:
+            for job_id in chunk:
+                _settle(pending[job_id], error=error)
+            return
+        alone = []
+        for job_id in chunk:
+            if job_id in found:
+                _settle(pending[job_id], result=found[job_id])
+            else:
+                alone.append(job_id)
+        await asyncio.gather(*(self._answer_alone(job_id, pending[job_id]) for job_id in alone))
+
+    async def _answer_alone(self, job_id: str, waiters: list[asyncio.Future[Any]]) -> None:
+        try:
+            item = await self._fetch_one(job_id)
+        except Exception as error:
+            _settle(waiters, error=error)
+        else:
+            _settle(waiters, result=item)
+
+    async def aclose(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Coalescer batch_max={self.batch_max} pending={len(self._pending)}"
+            f" ticks_running={len(self._running)}>"
+        )
+
+
+def _live(waiters: list[asyncio.Future[Any]]) -> bool:
+    return any(not waiter.done() for waiter in waiters)
+
+
+def _settle(
+    waiters: list[asyncio.Future[Any]], *, result: Any = None, error: BaseException | None = None
+) -> None:
+    for waiter in waiters:
+        if waiter.done():
+            continue
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(result)

@@ -1,0 +1,257 @@
+"""Poll coalescing: concurrent waits share batch-describe calls; per-wait semantics hold."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from async_hooks import AsyncAwsHook, JobFailedError, JobTimeoutError, RetryPolicy
+
+QUICK = {"poll_interval": 0.05, "jitter": 0.1, "timeout": 30}
+
+
+def _hook(url: str, **kwargs) -> AsyncAwsHook:
+    return AsyncAwsHook(
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        **kwargs,
+    )
+
+
+class AthenaBoard:
+    """Athena's query states, advanced by each time a query is described."""
+
+    def __init__(self, ids: list[str], *, polls: int = 2, unprocessed: set[str] = frozenset()):
+        self.seen: Counter[str] = Counter()
+        self.polls = polls
+        self.unprocessed = set(unprocessed)
+        self.batch_sizes: list[int] = []
+        self.ids = ids
+
+    def _execution(self, query_id: str) -> dict:
+        self.seen[query_id] += 1
+        if self.seen[query_id] <= self.polls:
+            status = {"State": "RUNNING"}
+        elif query_id.endswith("-bad"):
+            status = {"State": "FAILED", "StateChangeReason": f"{query_id}: syntax error"}
+        else:
+            status = {"State": "SUCCEEDED"}
+        return {"QueryExecutionId": query_id, "Status": status}
+
+    def batch(self, body: dict) -> tuple[int, dict]:
+        ids = body["QueryExecutionIds"]
+        self.batch_sizes.append(len(ids))
+        found = [self._execution(i) for i in ids if i not in self.unprocessed]
+        unprocessed = [
+            {"QueryExecutionId": i, "ErrorCode": "X", "ErrorMessage": "later"}
+            for i in ids
+            if i in self.unprocessed
+        ]
+        return 200, {"QueryExecutions": found, "UnprocessedQueryExecutionIds": unprocessed}
+
+    def single(self, body: dict) -> tuple[int, dict]:
+        return 200, {"QueryExecution": self._execution(body["QueryExecutionId"])}
+
+
+def _athena(aws_json_endpoint, board: AthenaBoard, answers=None):
+    return aws_json_endpoint(
+        answers or {},
+        default={"BatchGetQueryExecution": board.batch, "GetQueryExecution": board.single},
+    )
+
+
+async def test_athena_waits_share_batch_calls_of_at_most_50(aws_json_endpoint):
+    ids = [f"q{n}" for n in range(118)] + ["q-bad", "q-lost"]
+    board = AthenaBoard(ids, unprocessed={"q-lost"})
+    endpoint = _athena(aws_json_endpoint, board)
+    async with _hook(endpoint.url) as hook:
+        outcomes = await asyncio.gather(
+            *(hook.wait_for_job("athena", query, **QUICK) for query in ids),
+            return_exceptions=True,
+        )
+    by_id = dict(zip(ids, outcomes, strict=True))
+    assert all(by_id[q].status == "SUCCEEDED" for q in ids if q != "q-bad")
+    assert isinstance(by_id["q-bad"], JobFailedError)
+    assert by_id["q-bad"].reason == "q-bad: syntax error"
+    assert max(board.batch_sizes) <= 50
+    # q-lost was left out of every batch answer and polled alone, three times.
+    assert endpoint.count("GetQueryExecution") == 3
+    assert endpoint.count("BatchGetQueryExecution") <= 3 * 3 * 2  # 3 ticks, 3 chunks, jitter
+    assert by_id["q0"].polls == 3
+
+
+async def test_each_wait_keeps_its_own_timeout(aws_json_endpoint):
+    board = AthenaBoard(["slow", "fast"])
+    board.polls = 2
+    endpoint = _athena(aws_json_endpoint, board)
+    board.seen["slow"] = -1000  # stays RUNNING
+    async with _hook(endpoint.url) as hook:
+        slow = asyncio.create_task(hook.wait_for_job("athena", "slow", **{**QUICK, "timeout": 0.3}))
+        fast = await hook.wait_for_job("athena", "fast", **QUICK)
+        with pytest.raises(JobTimeoutError):
+            await slow
+    assert fast.succeeded
+
+
+async def test_a_cancelled_wait_leaves_its_tick_and_fails_nobody(aws_json_endpoint):
+    board = AthenaBoard([f"q{n}" for n in range(10)], polls=3)
+    endpoint = _athena(aws_json_endpoint, board)
+    async with _hook(endpoint.url) as hook:
+        tasks = [
+            asyncio.create_task(hook.wait_for_job("athena", f"q{n}", **QUICK)) for n in range(10)
+        ]
+        await asyncio.sleep(0.06)
+        tasks[3].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert all(r.succeeded for n, r in enumerate(results) if n != 3)
+
+
+async def test_a_failing_batch_call_never_fails_the_waits(aws_json_endpoint):
+    board = AthenaBoard([f"q{n}" for n in range(5)], polls=1)
+    failing = (500, {"__type": "InternalServerException", "message": "down"})
+    endpoint = _athena(aws_json_endpoint, board, {"BatchGetQueryExecution": [failing] * 4})
+    policy = RetryPolicy(max_attempts=2, initial_backoff=0.001, max_backoff=0.002)
+    async with _hook(endpoint.url, retry=policy) as hook:
+        results = await asyncio.gather(
+            *(hook.wait_for_job("athena", f"q{n}", **QUICK) for n in range(5))
+        )
+    assert all(r.succeeded for r in results)
+    assert endpoint.count("GetQueryExecution") == 0  # transient: the waits polled again
+
+
+async def test_a_refused_batch_call_falls_back_to_single_polls(aws_json_endpoint):
+    board = AthenaBoard([f"q{n}" for n in range(4)], polls=0)
+    refused = (400, {"__type": "InvalidRequestException", "message": "bad id in batch"})
+    endpoint = _athena(aws_json_endpoint, board, {"BatchGetQueryExecution": [refused]})
+    async with _hook(endpoint.url) as hook:
+        results = await asyncio.gather(
+            *(hook.wait_for_job("athena", f"q{n}", **QUICK) for n in range(4))
+        )
+    assert all(r.succeeded for r in results)
+    assert endpoint.count("GetQueryExecution") == 4
+
+
+async def test_coalesce_false_polls_alone(aws_json_endpoint):
+    board = AthenaBoard([f"q{n}" for n in range(5)], polls=1)
+    endpoint = _athena(aws_json_endpoint, board)
+    async with _hook(endpoint.url) as hook:
+        await asyncio.gather(
+            *(hook.wait_for_job("athena", f"q{n}", coalesce=False, **QUICK) for n in range(5))
+        )
+    assert endpoint.count("BatchGetQueryExecution") == 0
+    assert endpoint.count("GetQueryExecution") == 10
+
+
+async def _submit_batch_jobs(hook: AsyncAwsHook, count: int) -> list[str]:
+    role = await hook.call("iam", "create_role", RoleName="batch", AssumeRolePolicyDocument="{}")
+    env = await hook.call(
+        "batch",
+        "create_compute_environment",
+        computeEnvironmentName="compute-env",
+        type="UNMANAGED",
+        state="ENABLED",
+        serviceRole=role["Role"]["Arn"],
+    )
+    await hook.call(
+        "batch",
+        "create_job_queue",
+        jobQueueName="queue-1",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}],
+    )
+    await hook.call(
+        "batch",
+        "register_job_definition",
+        jobDefinitionName="jobdef",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]},
+    )
+    submitted = await asyncio.gather(
+        *(
+            hook.call(
+                "batch", "submit_job", jobName=f"j{n}", jobQueue="queue-1", jobDefinition="jobdef"
+            )
+            for n in range(count)
+        )
+    )
+    return [job["jobId"] for job in submitted]
+
+
+@pytest.mark.slow
+async def test_1000_batch_waits_issue_a_fiftieth_of_the_describe_calls(moto_server):
+    moto_server.set_config({"batch": {"use_docker": False}})
+    async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+        jobs = await _submit_batch_jobs(hook, 1000)
+        alone = await asyncio.gather(
+            *(hook.wait_for_job("batch", job, coalesce=False, poll_interval=0.5) for job in jobs)
+        )
+        calls_alone = hook.stats()["operations"]["aws:batch:describe_jobs"]["calls"]
+        shared = await asyncio.gather(
+            *(hook.wait_for_job("batch", job, poll_interval=0.5) for job in jobs)
+        )
+        calls_shared = hook.stats()["operations"]["aws:batch:describe_jobs"]["calls"] - calls_alone
+    assert [(r.job_id, r.status) for r in alone] == [(r.job_id, r.status) for r in shared]
+    assert calls_alone == 1000
+    assert calls_shared <= calls_alone / 50
+    print(f"1000 batch waits: {calls_alone} describe calls alone, {calls_shared} coalesced")
+
+
+async def test_ecs_waits_coalesce_per_cluster_across_several_polls(moto_server):
+    moto_server.set_transition("ecs::task", {"progression": "manual", "times": 1})
+    async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+        vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
+        await hook.call(
+            "ec2", "modify_vpc_attribute", VpcId=vpc, EnableDnsHostnames={"Value": True}
+        )
+        subnet = await hook.call("ec2", "create_subnet", VpcId=vpc, CidrBlock="10.0.1.0/24")
+        group = await hook.call(
+            "ec2", "create_security_group", GroupName="g", Description="d", VpcId=vpc
+        )
+        await hook.call("ecs", "create_cluster", clusterName="c")
+        await hook.call(
+            "ecs",
+            "register_task_definition",
+            family="f",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[{"name": "main", "image": "x", "memory": 128, "cpu": 64}],
+        )
+        network = {
+            "awsvpcConfiguration": {
+                "subnets": [subnet["Subnet"]["SubnetId"]],
+                "securityGroups": [group["GroupId"]],
+            }
+        }
+        runs = await asyncio.gather(
+            *(
+                hook.call(
+                    "ecs",
+                    "run_task",
+                    cluster="c",
+                    taskDefinition="f",
+                    launchType="FARGATE",
+                    count=10,
+                    networkConfiguration=network,
+                )
+                for _ in range(12)
+            )
+        )
+        tasks = [t["taskArn"].rsplit("/", 1)[1] for run in runs for t in run["tasks"]]
+        results = await asyncio.gather(
+            *(hook.wait_for_job("ecs", task, cluster="c", **QUICK) for task in tasks)
+        )
+        stats = hook.stats()["operations"]
+    assert len(tasks) == 120
+    assert all(r.succeeded and r.status == "STOPPED" for r in results)
+    polls = sum(r.polls for r in results)
+    describe_calls = stats["aws:ecs:describe_tasks"]["calls"]
+    assert describe_calls <= polls / 20
+    assert stats["aws:ecs:describe_task_definition"]["calls"] == 1  # cached per revision
