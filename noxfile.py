@@ -65,6 +65,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: many concurrent waits on a local job service, then a summary."""
-    session.install(".")
+    """The main job: N AWS jobs on an embedded moto server, waited on by async_hooks and by
+    the blocking thread-per-job pattern, side by side."""
+    session.install(".[demo]")
     session.run("async-hooks", "demo", *session.posargs)

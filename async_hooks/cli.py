@@ -75,7 +75,8 @@ def _peak_rss_mib() -> float:
 
 
 def demo(jobs: int, polls: int, poll_interval: float) -> int:
-    """Start a local job service, wait on ``jobs`` jobs concurrently, then once from a thread."""
+    """``demo --kind http``: a local REST job service, ``jobs`` concurrent waits, then one
+    from a plain thread through the sync facade."""
     from async_hooks import AsyncHttpHook
     from async_hooks.testing import JobBoard, ThreadedServer, job_server_app
 
@@ -109,17 +110,115 @@ def demo(jobs: int, polls: int, poll_interval: float) -> int:
     return 0
 
 
+async def _wait_aws(args: argparse.Namespace, out: Any) -> int:
+    from async_hooks import (
+        AsyncAwsHook,
+        HookConfigError,
+        HookError,
+        JobFailedError,
+        JobTimeoutError,
+    )
+
+    identifiers = {
+        name: value
+        for name, value in (
+            ("cluster", args.cluster),
+            ("job_name", args.job_name),
+            ("cluster_id", args.cluster_id),
+        )
+        if value is not None
+    }
+    hook = AsyncAwsHook(
+        endpoint_url=args.endpoint_url, region_name=args.region, conn_id=args.conn_id
+    )
+    async with hook:
+        outcomes = await asyncio.gather(
+            *(
+                hook.wait_for_job(
+                    args.kind,
+                    job,
+                    poll_interval=args.poll_interval,
+                    timeout=args.timeout,
+                    **identifiers,
+                )
+                for job in args.job_ids
+            ),
+            return_exceptions=True,
+        )
+    failed = 0
+    for job, outcome in zip(args.job_ids, outcomes, strict=True):
+        if isinstance(outcome, JobFailedError):
+            failed += 1
+            out.write(
+                f"{job}: FAILED ({outcome.result.status if outcome.result else '?'}): "
+                f"{outcome.reason or 'no reason given'}\n"
+            )
+        elif isinstance(outcome, JobTimeoutError):
+            failed += 1
+            out.write(f"{job}: TIMED OUT, last status {outcome.last_status}\n")
+        elif isinstance(outcome, HookConfigError):
+            raise outcome
+        elif isinstance(outcome, HookError):
+            failed += 1
+            out.write(f"{job}: ERROR: {outcome}\n")
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            out.write(f"{job}: {outcome.status} after {outcome.polls} polls\n")
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``async-hooks`` command; returns the exit code (2 for bad arguments)."""
     parser = argparse.ArgumentParser(prog="async-hooks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run_demo = commands.add_parser("demo", help="wait on many jobs of a local job service")
-    run_demo.add_argument("--jobs", type=int, default=1000)
-    run_demo.add_argument("--polls", type=int, default=3, help="RUNNING polls before the end")
-    run_demo.add_argument("--poll-interval", type=float, default=0.25)
+    run_demo = commands.add_parser(
+        "demo", help="wait on many jobs on an embedded moto server, beside the blocking way"
+    )
+    run_demo.add_argument("--jobs", type=int, default=200)
+    run_demo.add_argument("--kind", choices=["ecs", "glue", "batch", "http"], default="ecs")
+    run_demo.add_argument("--poll-interval", type=float, default=0.5)
+    run_demo.add_argument("--polls", type=int, default=3, help="http only: RUNNING polls")
+    run_demo.add_argument(
+        "--no-baseline", action="store_true", help="skip the boto3 thread-per-job baseline"
+    )
+    wait = commands.add_parser("wait", help="wait on real jobs until they end")
+    providers = wait.add_subparsers(dest="provider", required=True)
+    aws = providers.add_parser("aws", help="AWS job kinds")
+    aws.add_argument("kind", help="batch, glue, athena, ecs, stepfunctions, emr-step, ...")
+    aws.add_argument("job_ids", nargs="+", metavar="JOB_ID")
+    aws.add_argument("--endpoint-url")
+    aws.add_argument("--region")
+    aws.add_argument("--conn-id")
+    aws.add_argument("--timeout", type=float, default=3600.0)
+    aws.add_argument("--poll-interval", type=float, default=30.0)
+    aws.add_argument("--cluster", help="ecs: the cluster")
+    aws.add_argument("--job-name", help="glue: the job name")
+    aws.add_argument("--cluster-id", help="emr-step: the cluster id")
     args = parser.parse_args(argv)
-    if args.jobs < 1 or args.polls < 0 or args.poll_interval <= 0:
-        parser.error("--jobs must be >= 1, --polls >= 0 and --poll-interval > 0")
-    return demo(args.jobs, args.polls, args.poll_interval)
+    if args.command == "demo":
+        if args.jobs < 1 or args.poll_interval <= 0 or args.polls < 0:
+            parser.error("--jobs must be >= 1, --polls >= 0 and --poll-interval > 0")
+        if args.kind == "http":
+            return demo(args.jobs, args.polls, args.poll_interval)
+        try:
+            from async_hooks._demo.run import run_demo as run_aws_demo
+        except ImportError as error:
+            parser.error(f"the AWS demo needs 'async-hooks[demo]' ({error.name} is missing)")
+        return run_aws_demo(args.kind, args.jobs, args.poll_interval, not args.no_baseline)
+    if args.timeout <= 0 or args.poll_interval <= 0:
+        parser.error("--timeout and --poll-interval must be > 0")
+    from async_hooks import HookConfigError
+
+    try:
+        from async_hooks.aws import get_job_kind
+
+        get_job_kind(args.kind)
+        return asyncio.run(_wait_aws(args, sys.stdout))
+    except ImportError as error:
+        parser.error(f"waiting on AWS needs 'async-hooks[aws]' ({error.name} is missing)")
+    except HookConfigError as error:
+        parser.error(str(error))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from async_hooks.cli import main
 
 
 def test_demo_waits_on_jobs_and_reports(capsys):
-    assert main(["demo", "--jobs", "40", "--polls", "1", "--poll-interval", "0.01"]) == 0
+    args = ["demo", "--kind", "http", "--jobs", "40", "--polls", "1", "--poll-interval", "0.01"]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "38 succeeded, 2 failed" in out
     assert "clients created 1" in out
@@ -20,3 +21,71 @@ def test_bad_arguments_exit_with_usage(args, capsys):
     with pytest.raises(SystemExit) as caught:
         main(args)
     assert caught.value.code == 2
+
+
+def test_aws_demo_runs_against_embedded_moto_with_its_baseline():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "async_hooks", "demo", "--jobs", "30", "--poll-interval", "0.05"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "async_hooks: one loop, shared polls" in out.stdout
+    assert "boto3: a thread per job" in out.stdout
+    assert "30/0" in out.stdout
+
+
+def test_wait_aws_exit_codes(moto_server, capsys):
+    import asyncio
+    import json
+
+    from async_hooks import AsyncAwsHook
+
+    moto_server.set_config({"stepfunctions": {"execute_state_machine": True}})
+
+    async def start() -> tuple[str, str]:
+        async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+            role = "arn:aws:iam::123456789012:role/sfn"
+            ok = await hook.call(
+                "stepfunctions",
+                "create_state_machine",
+                name="ok",
+                roleArn=role,
+                definition=json.dumps(
+                    {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+                ),
+            )
+            bad = await hook.call(
+                "stepfunctions",
+                "create_state_machine",
+                name="bad",
+                roleArn=role,
+                definition=json.dumps(
+                    {
+                        "StartAt": "F",
+                        "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "why"}},
+                    }
+                ),
+            )
+            good_run = await hook.call(
+                "stepfunctions", "start_execution", stateMachineArn=ok["stateMachineArn"]
+            )
+            bad_run = await hook.call(
+                "stepfunctions", "start_execution", stateMachineArn=bad["stateMachineArn"]
+            )
+            return good_run["executionArn"], bad_run["executionArn"]
+
+    good, bad = asyncio.run(start())
+    common = ["--endpoint-url", moto_server.url, "--region", "us-east-1", "--poll-interval", "0.05"]
+    assert main(["wait", "aws", "stepfunctions", good, *common]) == 0
+    assert "SUCCEEDED" in capsys.readouterr().out
+    assert main(["wait", "aws", "stepfunctions", good, bad, *common]) == 1
+    assert "FAILED (FAILED): E: why" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "aws", "no-such-kind", "x", *common])
+    assert caught.value.code == 2
+    assert "unknown AWS job kind" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""The demo behind ``async-hooks demo`` (needs the ``demo`` extra: aiobotocore, moto, boto3)."""

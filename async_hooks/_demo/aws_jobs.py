@@ -1,0 +1,162 @@
+"""AWS jobs on an embedded moto server: launch them, and make them finish after a few polls."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from async_hooks.aws import AsyncAwsHook
+from async_hooks.testing.moto import MotoServer
+
+__all__ = ["KINDS", "TERMINAL", "JobSet", "launch", "prepare"]
+
+KINDS = ("ecs", "glue", "batch")
+
+
+@dataclass
+class JobSet:
+    """Jobs of one kind, ready to be waited on: ids and the identifiers their waits need."""
+
+    kind: str
+    ids: list[str]
+    identifiers: dict[str, Any]
+    describe: str  # the single-job describe operation (for the blocking baseline)
+
+    def describe_params(self, job_id: str) -> dict[str, Any]:
+        if self.kind == "ecs":
+            return {"cluster": self.identifiers["cluster"], "tasks": [job_id]}
+        if self.kind == "glue":
+            return {"JobName": self.identifiers["job_name"], "RunId": job_id}
+        return {"jobs": [job_id]}
+
+    @staticmethod
+    def status_of(kind: str, answer: dict[str, Any]) -> str:
+        if kind == "ecs":
+            return str(answer["tasks"][0]["lastStatus"])
+        if kind == "glue":
+            return str(answer["JobRun"]["JobRunState"])
+        return str(answer["jobs"][0]["status"])
+
+
+TERMINAL = {"ecs": {"STOPPED"}, "glue": {"SUCCEEDED", "FAILED", "ERROR", "TIMEOUT", "STOPPED"},
+            "batch": {"SUCCEEDED", "FAILED"}}  # fmt: skip
+
+
+def prepare(moto: MotoServer, kind: str) -> None:
+    """moto's knobs: Batch without Docker; ECS and Glue advance one state per describe."""
+    moto.reset()
+    moto.set_config({"batch": {"use_docker": False}})
+    moto.set_transition("ecs::task", {"progression": "manual", "times": 1})
+    moto.set_transition("glue::job_run", {"progression": "manual", "times": 2})
+
+
+async def launch(hook: AsyncAwsHook, kind: str, count: int, tag: str) -> JobSet:
+    """Create what ``kind`` needs and start ``count`` jobs; ``tag`` keeps sets apart."""
+    if kind == "ecs":
+        return await _launch_ecs(hook, count, tag)
+    if kind == "glue":
+        return await _launch_glue(hook, count, tag)
+    return await _launch_batch(hook, count, tag)
+
+
+async def _launch_ecs(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
+    vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
+    await hook.call("ec2", "modify_vpc_attribute", VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = await hook.call("ec2", "create_subnet", VpcId=vpc, CidrBlock="10.0.1.0/24")
+    group = await hook.call(
+        "ec2", "create_security_group", GroupName=f"g-{tag}", Description="demo", VpcId=vpc
+    )
+    cluster = f"demo-{tag}"
+    await hook.call("ecs", "create_cluster", clusterName=cluster)
+    await hook.call(
+        "ecs",
+        "register_task_definition",
+        family=f"etl-{tag}",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "etl", "image": "etl:1", "memory": 128, "cpu": 64}],
+    )
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": [subnet["Subnet"]["SubnetId"]],
+            "securityGroups": [group["GroupId"]],
+        }
+    }
+    batches = [min(10, count - start) for start in range(0, count, 10)]
+    runs = await asyncio.gather(
+        *(
+            hook.call(
+                "ecs",
+                "run_task",
+                cluster=cluster,
+                taskDefinition=f"etl-{tag}",
+                launchType="FARGATE",
+                count=size,
+                networkConfiguration=network,
+            )
+            for size in batches
+        )
+    )
+    ids = [task["taskArn"].rsplit("/", 1)[1] for run in runs for task in run["tasks"]]
+    return JobSet("ecs", ids, {"cluster": cluster}, "describe_tasks")
+
+
+async def _launch_glue(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
+    name = f"etl-{tag}"
+    await hook.call(
+        "glue",
+        "create_job",
+        Name=name,
+        Role="demo",
+        Command={"Name": "glueetl"},
+        ExecutionProperty={"MaxConcurrentRuns": count},
+    )
+    runs = await asyncio.gather(
+        *(hook.call("glue", "start_job_run", JobName=name) for _ in range(count))
+    )
+    return JobSet("glue", [run["JobRunId"] for run in runs], {"job_name": name}, "get_job_run")
+
+
+async def _launch_batch(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
+    role = await hook.call(
+        "iam", "create_role", RoleName=f"batch-{tag}", AssumeRolePolicyDocument="{}"
+    )
+    env = await hook.call(
+        "batch",
+        "create_compute_environment",
+        computeEnvironmentName=f"env-{tag}",
+        type="UNMANAGED",
+        state="ENABLED",
+        serviceRole=role["Role"]["Arn"],
+    )
+    await hook.call(
+        "batch",
+        "create_job_queue",
+        jobQueueName=f"queue-{tag}",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}],
+    )
+    await hook.call(
+        "batch",
+        "register_job_definition",
+        jobDefinitionName=f"def-{tag}",
+        type="container",
+        containerProperties={"image": "etl:1", "vcpus": 1, "memory": 128, "command": ["true"]},
+    )
+    jobs = await asyncio.gather(
+        *(
+            hook.call(
+                "batch",
+                "submit_job",
+                jobName=f"job-{n}",
+                jobQueue=f"queue-{tag}",
+                jobDefinition=f"def-{tag}",
+            )
+            for n in range(count)
+        )
+    )
+    return JobSet("batch", [job["jobId"] for job in jobs], {}, "describe_jobs")
