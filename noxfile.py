@@ -64,6 +64,14 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks (``-- --quick`` for N up to 1,000): JSON, Markdown and a plot in
+    benchmarks/results/."""
+    session.install(".[aws,gcp]", *_group("bench"))
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job: N AWS jobs on an embedded moto server, waited on by async_hooks and by
     the blocking thread-per-job pattern, side by side."""
