@@ -17,9 +17,9 @@ SNIPPETS = {
 
 def _median_ms(code: str, runs: int) -> float:
     timer = (
-        "import time; t = time.perf_counter(); exec(compile({!r}, 's', 'exec'));"
+        f"import time; t = time.perf_counter(); exec(compile({code!r}, 's', 'exec'));"
         " print(time.perf_counter() - t)"
-    ).format(code)
+    )
     samples = [
         float(subprocess.run([sys.executable, "-c", timer], capture_output=True, text=True,
                              check=True).stdout)
