@@ -21,10 +21,11 @@ from async_hooks._core.errors import (
     HookConfigError,
     JobFailedError,
     JobTimeoutError,
+    NotFoundError,
     ServiceError,
 )
 
-__all__ = ["JobResult", "PollPlan", "PollTiming", "wait_until_done"]
+__all__ = ["JobResult", "PollPlan", "PollTiming", "presence_plan", "wait_until_done"]
 
 logger = logging.getLogger("async_hooks")
 
@@ -70,6 +71,30 @@ class PollPlan:
         if status in self.failure:
             return False
         return None
+
+
+def presence_plan(
+    kind: str, target: str, head: Callable[[], Awaitable[dict[str, Any]]]
+) -> PollPlan:
+    """A wait for something to exist (an S3 key, a GCS object): ``head`` returns its metadata
+    or raises ``NotFoundError``, which means "not yet"."""
+
+    async def describe() -> dict[str, Any]:
+        try:
+            found = await head()
+        except NotFoundError:
+            return {"status": "ABSENT"}
+        return {"status": "PRESENT", **found}
+
+    return PollPlan(
+        kind,
+        target,
+        describe,
+        lambda answer: str(answer["status"]),
+        frozenset({"PRESENT"}),
+        frozenset(),
+        lambda answer: None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,13 @@ from async_hooks._core.coalesce import Coalescer, coalescing_window
 from async_hooks._core.errors import HookConfigError, NotFoundError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.redact import MASK, Redactor
-from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._core.waiting import (
+    DEFAULT_TIMEOUT,
+    JobResult,
+    PollPlan,
+    PollTiming,
+    presence_plan,
+)
 from async_hooks._sync.facade import blocking
 from async_hooks.aws._errors import map_botocore_error
 from async_hooks.aws.kinds import JobKind, get_job_kind
@@ -263,23 +269,10 @@ class AsyncAwsHook(AsyncBaseHook):
             raise HookConfigError("bucket and key must be non-empty")
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
 
-        async def describe() -> dict[str, Any]:
-            try:
-                head = await self.call("s3", "head_object", Bucket=bucket, Key=key)
-            except NotFoundError:
-                return {"status": "ABSENT"}
-            return {"status": "PRESENT", **head}
+        async def head() -> dict[str, Any]:
+            return await self.call("s3", "head_object", Bucket=bucket, Key=key)
 
-        plan = PollPlan(
-            "s3-key",
-            f"s3://{bucket}/{key}",
-            describe,
-            lambda answer: str(answer["status"]),
-            frozenset({"PRESENT"}),
-            frozenset(),
-            lambda answer: None,
-        )
-        return await self._wait(plan, timing)
+        return await self._wait(presence_plan("s3-key", f"s3://{bucket}/{key}", head), timing)
 
     @property
     def sync(self) -> AwsSync:

@@ -19,7 +19,13 @@ from async_hooks._core.errors import HookConfigError, NotFoundError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.redact import Redactor
-from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._core.waiting import (
+    DEFAULT_TIMEOUT,
+    JobResult,
+    PollPlan,
+    PollTiming,
+    presence_plan,
+)
 from async_hooks._sync.facade import blocking
 from async_hooks.gcp._auth import SharedToken, build_token, load_service_data, secrets_of
 from async_hooks.gcp._errors import map_gcp_error, map_token_error
@@ -218,23 +224,10 @@ class AsyncGcpHook(AsyncBaseHook):
         _names(bucket, name)
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
 
-        async def describe() -> dict[str, Any]:
-            try:
-                found = await self._metadata(bucket, name)
-            except NotFoundError:
-                return {"status": "ABSENT"}
-            return {"status": "PRESENT", **found}
+        async def head() -> dict[str, Any]:
+            return await self._metadata(bucket, name)
 
-        plan = PollPlan(
-            "gcs-object",
-            f"gs://{bucket}/{name}",
-            describe,
-            lambda answer: str(answer["status"]),
-            frozenset({"PRESENT"}),
-            frozenset(),
-            lambda answer: None,
-        )
-        return await self._wait(plan, timing)
+        return await self._wait(presence_plan("gcs-object", f"gs://{bucket}/{name}", head), timing)
 
     async def _metadata(self, bucket: str, name: str) -> dict[str, Any]:
         async def run(client: _GcpClient) -> dict[str, Any]:
