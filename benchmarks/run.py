@@ -21,6 +21,8 @@ from benchmarks import bridge, burst, imports, percall, servers
 from benchmarks.waits import APPROACHES
 
 RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).parent.parent
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 #: A thread per wait stops being something a machine allows well before 10,000.
 MAX_THREADS = 2000
 LABELS = {
@@ -169,6 +171,19 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(figure)
 
 
+def publish(table: Path, plot: Path) -> None:
+    """Put a full run's tables in the README (between its markers) and its plot in the docs."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    body = table.read_text().replace("### Benchmark results", "#### Benchmark results", 1)
+    image = "\n![memory per wait and API calls against N](docs/assets/bench-full.png)\n"
+    readme.write_text(text[:start] + "\n" + body + image + text[end:])
+    assets = ROOT / "docs" / "assets"
+    assets.mkdir(exist_ok=True)
+    (assets / "bench-full.png").write_bytes(plot.read_bytes())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="N = 100 and 1,000 only")
@@ -205,6 +220,9 @@ def main() -> None:
     (RESULTS / f"latest-{kind}.md").write_text(_markdown(result))
     _plot(result["waits"], RESULTS / f"latest-{kind}.png")
     log(f"wrote {RESULTS}/latest-{kind}.{{json,md,png}}")
+    if not args.quick:
+        publish(RESULTS / "latest-full.md", RESULTS / "latest-full.png")
+        log("updated the README's table and docs/assets/bench-full.png")
     print(_markdown(result))
 
 

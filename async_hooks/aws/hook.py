@@ -20,6 +20,7 @@ from yarl import URL
 from async_hooks._core.coalesce import Coalescer, coalescing_window
 from async_hooks._core.errors import HookConfigError, NotFoundError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
+from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
@@ -70,7 +71,7 @@ class AsyncAwsHook(AsyncBaseHook):
         role_arn: str | None = None,
         config_kwargs: Mapping[str, Any] | None = None,
         conn_id: str | None = None,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         max_concurrency: int | None = None,
         rate_limit: float | None = None,
     ) -> None:

@@ -18,6 +18,7 @@ from yarl import URL
 from async_hooks._core.errors import HookConfigError, NotFoundError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.paths import MISSING, lookup
+from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
@@ -76,7 +77,7 @@ class AsyncGcpHook(AsyncBaseHook):
         storage_api_root: str | None = None,
         timeout: float = 60.0,
         conn_id: str | None = None,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         max_concurrency: int | None = None,
         rate_limit: float | None = None,
     ) -> None:

@@ -15,6 +15,7 @@ from yarl import URL
 from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.paths import MISSING, lookup
+from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
 from async_hooks._sync.facade import blocking
@@ -66,7 +67,7 @@ class AsyncHttpHook(AsyncBaseHook):
         auth: Auth | None = None,
         timeout: float | None = 30.0,
         conn_id: str | None = None,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         max_concurrency: int | None = None,
         rate_limit: float | None = None,
     ) -> None:
