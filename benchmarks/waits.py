@@ -2,7 +2,8 @@
 threads are its own: ``python -m benchmarks.waits APPROACH N MOTO_URL``, JSON on stdout.
 
 N ECS tasks on moto (each advances one state per describe, so a task ends after a few polls),
-then N concurrent waits by one approach. Only the waiting is measured.
+in clusters of at most 100 (moto scans a cluster's tasks on every describe: one cluster of 10,000
+would measure moto), then N concurrent waits by one approach. Only the waiting is measured.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ REGION = "us-east-1"
 APPROACHES = ("threads", "pool32", "aiobotocore", "hooks", "hooks_coalesced")
 
 
-async def _launch(url: str, count: int) -> tuple[str, list[str]]:
+PER_CLUSTER = 100
+
+
+async def _launch(url: str, count: int) -> list[tuple[str, str]]:
     from async_hooks import AsyncAwsHook
 
     async with AsyncAwsHook(endpoint_url=url, region_name=REGION, max_concurrency=20) as hook:
@@ -37,7 +41,10 @@ async def _launch(url: str, count: int) -> tuple[str, list[str]]:
         group = await hook.call(
             "ec2", "create_security_group", GroupName="bench", Description="b", VpcId=vpc
         )
-        await hook.call("ecs", "create_cluster", clusterName="bench")
+        clusters = [f"bench-{i}" for i in range(-(-count // PER_CLUSTER))]
+        await asyncio.gather(
+            *(hook.call("ecs", "create_cluster", clusterName=name) for name in clusters)
+        )
         await hook.call(
             "ecs",
             "register_task_definition",
@@ -54,21 +61,26 @@ async def _launch(url: str, count: int) -> tuple[str, list[str]]:
                 "securityGroups": [group["GroupId"]],
             }
         }
+        starts = range(0, count, 10)
         runs = await asyncio.gather(
             *(
                 hook.call(
                     "ecs",
                     "run_task",
-                    cluster="bench",
+                    cluster=clusters[start // PER_CLUSTER],
                     taskDefinition="bench",
                     launchType="FARGATE",
                     count=min(10, count - start),
                     networkConfiguration=network,
                 )
-                for start in range(0, count, 10)
+                for start in starts
             )
         )
-    return "bench", [t["taskArn"] for run in runs for t in run["tasks"]]
+    return [
+        (clusters[start // PER_CLUSTER], task["taskArn"])
+        for start, run in zip(starts, runs, strict=True)
+        for task in run["tasks"]
+    ]
 
 
 class _Lag:
@@ -92,7 +104,10 @@ class _Lag:
         return statistics.quantiles(self.samples, n=100)[98]
 
 
-def _blocking(url: str, cluster: str, tasks: list[str], workers: int | None) -> dict[str, Any]:
+Tasks = list[tuple[str, str]]
+
+
+def _blocking(url: str, tasks: Tasks, workers: int | None) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
@@ -107,8 +122,9 @@ def _blocking(url: str, cluster: str, tasks: list[str], workers: int | None) -> 
     peak_threads = threading.active_count()
     lock = threading.Lock()
 
-    def wait(task: str) -> str:
+    def wait(cluster_and_task: tuple[str, str]) -> str:
         nonlocal calls, peak_threads
+        cluster, task = cluster_and_task
         while True:
             answer = client.describe_tasks(cluster=cluster, tasks=[task])
             with lock:
@@ -131,7 +147,7 @@ def _blocking(url: str, cluster: str, tasks: list[str], workers: int | None) -> 
     return {"calls": calls, "threads": peak_threads, "lag_p99_ms": None}
 
 
-async def _aiobotocore(url: str, cluster: str, tasks: list[str]) -> dict[str, Any]:
+async def _aiobotocore(url: str, tasks: Tasks) -> dict[str, Any]:
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
 
@@ -143,7 +159,7 @@ async def _aiobotocore(url: str, cluster: str, tasks: list[str]) -> dict[str, An
         "ecs", endpoint_url=url, region_name=REGION, config=config
     ) as client:
 
-        async def wait(task: str) -> None:
+        async def wait(cluster: str, task: str) -> None:
             nonlocal calls
             while True:
                 answer = await client.describe_tasks(cluster=cluster, tasks=[task])
@@ -152,13 +168,13 @@ async def _aiobotocore(url: str, cluster: str, tasks: list[str]) -> dict[str, An
                     return
                 await asyncio.sleep(POLL_INTERVAL)
 
-        await asyncio.gather(*(wait(task) for task in tasks))
+        await asyncio.gather(*(wait(cluster, task) for cluster, task in tasks))
     p99 = lag.stop()
     await monitor
     return {"calls": calls, "threads": threading.active_count(), "lag_p99_ms": p99 * 1000}
 
 
-async def _hooks(url: str, cluster: str, tasks: list[str], coalesce: bool) -> dict[str, Any]:
+async def _hooks(url: str, tasks: Tasks, coalesce: bool) -> dict[str, Any]:
     from async_hooks import AsyncAwsHook
 
     lag = _Lag()
@@ -174,7 +190,7 @@ async def _hooks(url: str, cluster: str, tasks: list[str], coalesce: bool) -> di
                     coalesce=coalesce,
                     timeout=3600,
                 )
-                for task in tasks
+                for cluster, task in tasks
             )
         )
         operations = hook.stats()["operations"]
@@ -191,19 +207,19 @@ def run(approach: str, count: int, url: str) -> dict[str, Any]:
         f"{url}/moto-api/state-manager/set-transition",
         {"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1}},
     )
-    cluster, tasks = asyncio.run(_launch(url, count))
+    tasks = asyncio.run(_launch(url, count))
     idle = current_rss()
     cpu = time.process_time()
     started = time.perf_counter()
     with RssSampler() as rss:
         if approach == "threads":
-            row = _blocking(url, cluster, tasks, None)
+            row = _blocking(url, tasks, None)
         elif approach == "pool32":
-            row = _blocking(url, cluster, tasks, 32)
+            row = _blocking(url, tasks, 32)
         elif approach == "aiobotocore":
-            row = asyncio.run(_aiobotocore(url, cluster, tasks))
+            row = asyncio.run(_aiobotocore(url, tasks))
         else:
-            row = asyncio.run(_hooks(url, cluster, tasks, approach == "hooks_coalesced"))
+            row = asyncio.run(_hooks(url, tasks, approach == "hooks_coalesced"))
     row.update(
         approach=approach,
         n=count,

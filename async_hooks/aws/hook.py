@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiobotocore.credentials import (
     AioDeferredRefreshableCredentials,
 )
 from aiobotocore.session import AioSession
+from botocore.loaders import create_loader
 from yarl import URL
 
 from async_hooks._core.coalesce import Coalescer, coalescing_window
@@ -310,6 +312,9 @@ class AsyncAwsHook(AsyncBaseHook):
 
     async def _build_session(self) -> AioSession:
         session = AioSession(profile=self.profile_name)
+        # botocore parses its JSON models (endpoints, the service's API) on the loop; one
+        # loader for the process parses each once, not once per session.
+        session.register_component("data_loader", _shared_loader())
         if self.role_arn is None:
             return session
         if self._access_key:
@@ -397,6 +402,19 @@ async def _nothing_to_close(_: Any) -> None:
 
 def _no_count() -> None:
     """``clients_created`` counts clients only, not sessions or cached descriptions."""
+
+
+_loader_lock = threading.Lock()
+_loader: Any = None
+
+
+def _shared_loader() -> Any:
+    """botocore's model loader, shared by every session (it only caches read-only data)."""
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            _loader = create_loader()
+        return _loader
 
 
 def _check_endpoint(endpoint: str | None) -> str | None:
