@@ -26,6 +26,7 @@ from async_hooks import (
     ThrottledError,
 )
 from async_hooks._core.loopstate import current_state
+from async_hooks.testing.aws_jobs import launch
 
 QUICK = {"poll_interval": 0.01, "jitter": 0.0}
 FAST_RETRY = RetryPolicy(initial_backoff=0.001, max_backoff=0.002)
@@ -114,41 +115,10 @@ async def test_wait_for_s3_key_times_out(moto_server):
     assert caught.value.last_status == "ABSENT"
 
 
-async def _batch_job(hook: AsyncAwsHook) -> str:
-    role = await hook.call("iam", "create_role", RoleName="batch", AssumeRolePolicyDocument="{}")
-    env = await hook.call(
-        "batch",
-        "create_compute_environment",
-        computeEnvironmentName="compute-env",
-        type="UNMANAGED",
-        state="ENABLED",
-        serviceRole=role["Role"]["Arn"],
-    )
-    await hook.call(
-        "batch",
-        "create_job_queue",
-        jobQueueName="queue-1",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}],
-    )
-    await hook.call(
-        "batch",
-        "register_job_definition",
-        jobDefinitionName="jobdef",
-        type="container",
-        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]},
-    )
-    job = await hook.call(
-        "batch", "submit_job", jobName="job-1", jobQueue="queue-1", jobDefinition="jobdef"
-    )
-    return str(job["jobId"])
-
-
 async def test_batch_job_succeeds(moto_server):
     moto_server.set_config({"batch": {"use_docker": False}})
     async with _hook(moto_server) as hook:
-        job_id = await _batch_job(hook)
+        (job_id,) = (await launch(hook, "batch", 1, "t")).ids
         result = await hook.wait_for_job("batch", job_id, **QUICK)
     assert result.succeeded and result.status == "SUCCEEDED"
     assert result.response["jobId"] == job_id
@@ -295,45 +265,11 @@ async def test_emr_step_is_polled_until_the_deadline(moto_server):
     assert caught.value.last_status in ("PENDING", "RUNNING")
 
 
-async def _ecs_task(hook: AsyncAwsHook) -> str:
-    vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
-    await hook.call("ec2", "modify_vpc_attribute", VpcId=vpc, EnableDnsHostnames={"Value": True})
-    subnet = await hook.call("ec2", "create_subnet", VpcId=vpc, CidrBlock="10.0.1.0/24")
-    group = await hook.call(
-        "ec2", "create_security_group", GroupName="g", Description="d", VpcId=vpc
-    )
-    await hook.call("ecs", "create_cluster", clusterName="c")
-    await hook.call(
-        "ecs",
-        "register_task_definition",
-        family="f",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "main", "image": "x", "memory": 128, "cpu": 64}],
-    )
-    task = await hook.call(
-        "ecs",
-        "run_task",
-        cluster="c",
-        taskDefinition="f",
-        launchType="FARGATE",
-        networkConfiguration={
-            "awsvpcConfiguration": {
-                "subnets": [subnet["Subnet"]["SubnetId"]],
-                "securityGroups": [group["GroupId"]],
-            }
-        },
-    )
-    return str(task["tasks"][0]["taskArn"])
-
-
 async def test_ecs_task_succeeds_when_stopped_with_exit_code_zero(moto_server):
     moto_server.set_transition("ecs::task", {"progression": "manual", "times": 1})
     async with _hook(moto_server) as hook:
-        task_arn = await _ecs_task(hook)
-        result = await hook.wait_for_job("ecs", task_arn.rsplit("/", 1)[1], cluster="c", **QUICK)
+        tasks = await launch(hook, "ecs", 1, "t")
+        result = await hook.wait_for_job("ecs", tasks.ids[0], **tasks.identifiers, **QUICK)
     assert result.status == "STOPPED" and result.succeeded
     assert result.polls > 2
 

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from async_hooks import AsyncAwsHook, JobFailedError, JobTimeoutError, RetryPolicy
+from async_hooks.testing.aws_jobs import launch
 
 QUICK = {"poll_interval": 0.05, "jitter": 0.1, "timeout": 30}
 
@@ -147,47 +148,11 @@ async def test_coalesce_false_polls_alone(aws_json_endpoint):
     assert endpoint.count("GetQueryExecution") == 10
 
 
-async def _submit_batch_jobs(hook: AsyncAwsHook, count: int) -> list[str]:
-    role = await hook.call("iam", "create_role", RoleName="batch", AssumeRolePolicyDocument="{}")
-    env = await hook.call(
-        "batch",
-        "create_compute_environment",
-        computeEnvironmentName="compute-env",
-        type="UNMANAGED",
-        state="ENABLED",
-        serviceRole=role["Role"]["Arn"],
-    )
-    await hook.call(
-        "batch",
-        "create_job_queue",
-        jobQueueName="queue-1",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}],
-    )
-    await hook.call(
-        "batch",
-        "register_job_definition",
-        jobDefinitionName="jobdef",
-        type="container",
-        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]},
-    )
-    submitted = await asyncio.gather(
-        *(
-            hook.call(
-                "batch", "submit_job", jobName=f"j{n}", jobQueue="queue-1", jobDefinition="jobdef"
-            )
-            for n in range(count)
-        )
-    )
-    return [job["jobId"] for job in submitted]
-
-
 @pytest.mark.slow
 async def test_1000_batch_waits_issue_a_fiftieth_of_the_describe_calls(moto_server):
     moto_server.set_config({"batch": {"use_docker": False}})
     async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
-        jobs = await _submit_batch_jobs(hook, 1000)
+        jobs = (await launch(hook, "batch", 1000, "t")).ids
         alone = await asyncio.gather(
             *(hook.wait_for_job("batch", job, coalesce=False, poll_interval=0.5) for job in jobs)
         )
@@ -205,48 +170,10 @@ async def test_1000_batch_waits_issue_a_fiftieth_of_the_describe_calls(moto_serv
 async def test_ecs_waits_coalesce_per_cluster_across_several_polls(moto_server):
     moto_server.set_transition("ecs::task", {"progression": "manual", "times": 1})
     async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
-        vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
-        await hook.call(
-            "ec2", "modify_vpc_attribute", VpcId=vpc, EnableDnsHostnames={"Value": True}
-        )
-        subnet = await hook.call("ec2", "create_subnet", VpcId=vpc, CidrBlock="10.0.1.0/24")
-        group = await hook.call(
-            "ec2", "create_security_group", GroupName="g", Description="d", VpcId=vpc
-        )
-        await hook.call("ecs", "create_cluster", clusterName="c")
-        await hook.call(
-            "ecs",
-            "register_task_definition",
-            family="f",
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            containerDefinitions=[{"name": "main", "image": "x", "memory": 128, "cpu": 64}],
-        )
-        network = {
-            "awsvpcConfiguration": {
-                "subnets": [subnet["Subnet"]["SubnetId"]],
-                "securityGroups": [group["GroupId"]],
-            }
-        }
-        runs = await asyncio.gather(
-            *(
-                hook.call(
-                    "ecs",
-                    "run_task",
-                    cluster="c",
-                    taskDefinition="f",
-                    launchType="FARGATE",
-                    count=10,
-                    networkConfiguration=network,
-                )
-                for _ in range(12)
-            )
-        )
-        tasks = [t["taskArn"].rsplit("/", 1)[1] for run in runs for t in run["tasks"]]
+        launched = await launch(hook, "ecs", 120, "t")
+        tasks = launched.ids
         results = await asyncio.gather(
-            *(hook.wait_for_job("ecs", task, cluster="c", **QUICK) for task in tasks)
+            *(hook.wait_for_job("ecs", task, **launched.identifiers, **QUICK) for task in tasks)
         )
         stats = hook.stats()["operations"]
     assert len(tasks) == 120

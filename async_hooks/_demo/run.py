@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from async_hooks._demo.aws_jobs import TERMINAL, JobSet, launch, prepare
 from async_hooks.aws import AsyncAwsHook
+from async_hooks.testing.aws_jobs import TERMINAL, JobSet, launch, prepare
 
 __all__ = ["Phase", "RssSampler", "run_demo"]
 

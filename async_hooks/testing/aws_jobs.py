@@ -1,4 +1,9 @@
-"""AWS jobs on an embedded moto server: launch them, and make them finish after a few polls."""
+"""AWS jobs on a moto server: launch N of a kind, and make them finish after a few polls.
+
+Shared by the demo, the tests and the benchmarks, so that one place knows what each kind needs
+(ECS: a VPC with DNS hostnames, a security group, a Fargate task definition; Batch: a role, a
+compute environment and a queue; Glue: a job allowing N concurrent runs).
+"""
 
 from __future__ import annotations
 
