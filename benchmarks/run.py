@@ -2,7 +2,7 @@
 ``latest.json``, ``latest.md`` (the tables the README and docs show) and ``latest.png``.
 
 ``python -m benchmarks.run [--quick]`` (``nox -s bench -- --quick``): the quick run uses
-N = 100 and 1,000 and fewer repetitions; the full run adds N = 10,000.
+N = 100 and 1,000 and fewer repetitions; the full run adds N = 3,000.
 """
 
 from __future__ import annotations
@@ -187,6 +187,7 @@ def publish(table: Path, plot: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="N = 100 and 1,000 only")
+    parser.add_argument("--sizes", type=int, nargs="*", help="override the Ns of the waits")
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -195,7 +196,9 @@ def main() -> None:
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+    # 10,000 was the goal; moto (the server, in its own process) spent over ten minutes of CPU
+    # on the 32-thread pool's 10,000 row alone, so the full run stops at 3,000.
+    sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 3000])
     result: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "quick": args.quick,

@@ -126,8 +126,10 @@ async def test_batch_job_succeeds(moto_server):
 
 async def test_batch_unknown_job_is_not_found(moto_server):
     async with _hook(moto_server) as hook:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError) as caught:
             await hook.wait_for_job("batch", "no-such-job", **QUICK)
+    assert isinstance(caught.value, ClientError)
+    assert caught.value.response["Error"]["Code"] == "NotFound"
 
 
 async def test_glue_run_logs_each_status_change_once(moto_server, caplog):

@@ -103,6 +103,9 @@ def test_connection_errors_are_transient(error, timeout, acted):
     assert isinstance(mapped, TransientError)
     assert mapped.is_timeout is timeout
     assert mapped.may_have_acted is acted
+    # The contract: every AWS ServiceError is also a ClientError with a .response.
+    assert isinstance(mapped, boto.ClientError)
+    assert mapped.response["Error"]["Code"] == type(error).__name__
 
 
 DEV_MODE_SCRIPT = textwrap.dedent(

@@ -5,8 +5,10 @@ transient codes and 500/502/503/504 -> ``TransientError``; not-found codes and 4
 ``NotFoundError``; access-denied codes, 401 and 403 -> ``PermissionDeniedError``; any other ->
 ``ServiceError``. Every one of them is also a ``botocore.exceptions.ClientError`` carrying the
 original ``.response`` and ``.operation_name``, so ``except ClientError`` code keeps working.
-No answer (connection errors, time-outs) -> ``TransientError``; bad parameters, unknown services
-and missing regions -> ``HookConfigError``.
+No answer (connection errors, time-outs) -> ``TransientError``; as the contract asks of every AWS
+``ServiceError``, it too is a ``ClientError``, with a response made up of the botocore error's
+class name as ``Error.Code`` and no HTTP status. Bad parameters, unknown services and missing
+regions -> ``HookConfigError``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from async_hooks._core.errors import (
 )
 from async_hooks._core.redact import Redactor
 
-__all__ = ["AwsConnectionError", "map_botocore_error"]
+__all__ = ["AwsConnectionError", "AwsNotFoundError", "map_botocore_error", "without_answer"]
 
 PROVIDER = "aws"
 # botocore's own lists, so they stay in step with the SDK (14 throttling codes in 1.43).
@@ -73,10 +75,13 @@ PERMISSION_CODES = frozenset(
 class _AwsAnswerError(ServiceError, boto.ClientError):  # type: ignore[misc]
     """Base of errors carrying an AWS answer: a ``ServiceError`` and a ``ClientError``."""
 
-    def __init__(self, message: str, *, response: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, response: dict[str, Any], is_timeout: bool = False, **kwargs: Any
+    ) -> None:
         ServiceError.__init__(self, message, provider=PROVIDER, **kwargs)
         self.response = response
         self.operation_name = kwargs["operation"]
+        self.is_timeout = is_timeout  # read only on the transient subclasses
 
 
 class AwsServiceError(_AwsAnswerError):
@@ -99,8 +104,16 @@ class AwsPermissionDeniedError(_AwsAnswerError, PermissionDeniedError):
     """AccessDenied, 401, 403, bad or expired credentials."""
 
 
-class AwsConnectionError(TransientError):
+class AwsConnectionError(_AwsAnswerError, TransientError):
     """No answer: the endpoint could not be reached, the connection broke, or it timed out."""
+
+
+def without_answer(
+    cls: type[_AwsAnswerError], message: str, *, code: str, operation: str, **kwargs: Any
+) -> _AwsAnswerError:
+    """An AWS error that had no answer, shaped as botocore's ``ClientError`` would be."""
+    response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {}}
+    return cls(message, response=response, operation=operation, code=code, **kwargs)
 
 
 def _category(code: str, status: int | None) -> type[_AwsAnswerError]:
@@ -137,19 +150,21 @@ def map_botocore_error(
             retry_after=retry_after,
             may_have_acted=cls is not AwsThrottledError and status != 503,
         )
+    name = type(error).__name__
     if isinstance(error, (boto.ConnectTimeoutError, boto.EndpointConnectionError)):
-        acted = False
-        return AwsConnectionError(
-            f"{where}: {type(error).__name__}: {redact(str(error))}",
-            provider=PROVIDER,
+        return without_answer(
+            AwsConnectionError,
+            f"{where}: {name}: {redact(_text(error))}",
+            code=name,
             operation=operation,
             is_timeout=isinstance(error, boto.ConnectTimeoutError),
-            may_have_acted=acted,
+            may_have_acted=False,
         )
     if isinstance(error, (boto.ConnectionError, boto.HTTPClientError, TimeoutError, OSError)):
-        return AwsConnectionError(
-            f"{where}: {type(error).__name__}: {redact(str(error))}",
-            provider=PROVIDER,
+        return without_answer(
+            AwsConnectionError,
+            f"{where}: {name}: {redact(_text(error))}",
+            code=name,
             operation=operation,
             is_timeout=isinstance(error, (boto.ReadTimeoutError, TimeoutError)),
         )
@@ -162,12 +177,20 @@ def map_botocore_error(
     if isinstance(error, (boto.NoCredentialsError, boto.PartialCredentialsError)):
         return HookConfigError(f"{where}: {type(error).__name__}: {error}")
     if isinstance(error, boto.BotoCoreError):
-        return ServiceError(
-            f"{where}: {type(error).__name__}: {redact(str(error))}",
-            provider=PROVIDER,
+        return without_answer(
+            AwsServiceError,
+            f"{where}: {name}: {redact(_text(error))}",
+            code=name,
             operation=operation,
         )
     return error
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # a half-built SDK error must not hide the real one
+        return ""
 
 
 def _retry_after(response: dict[str, Any]) -> float | None:

@@ -20,7 +20,7 @@ from botocore.loaders import create_loader
 from yarl import URL
 
 from async_hooks._core.coalesce import Coalescer, coalescing_window
-from async_hooks._core.errors import HookConfigError, NotFoundError
+from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor
@@ -32,7 +32,7 @@ from async_hooks._core.waiting import (
     presence_plan,
 )
 from async_hooks._sync.facade import blocking
-from async_hooks.aws._errors import map_botocore_error
+from async_hooks.aws._errors import AwsNotFoundError, map_botocore_error, without_answer
 from async_hooks.aws.kinds import JobKind, get_job_kind
 
 __all__ = ["AsyncAwsHook", "AwsSync"]
@@ -213,11 +213,11 @@ class AsyncAwsHook(AsyncBaseHook):
         answer = await self.call(spec.service, spec.describe, **spec.params(job_id, identifiers))
         item = spec.item(answer, job_id)
         if item is None:
-            raise NotFoundError(
+            raise without_answer(
+                AwsNotFoundError,
                 f"{spec.service}.{spec.describe} does not list {spec.name} job {job_id!r}",
-                provider=self.provider,
-                operation=spec.describe,
                 code="NotFound",
+                operation=spec.describe,
             )
         return item
 
