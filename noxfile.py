@@ -38,7 +38,8 @@ def tests(session: nox.Session) -> None:
     if not _present(str(session.python)):
         session.skip(f"python{session.python} is not installed here")
     session.install("-e", ".[aws,gcp,uvloop]", *_group("test"))
-    session.run("pytest", *session.posargs)
+    # Spread over the cores unless told otherwise (``-- -s -k burst`` to see one test's output).
+    session.run("pytest", *(session.posargs or ["-n", "auto"]))
 
 
 @nox.session

@@ -25,7 +25,6 @@ from async_hooks import (
     RetryPolicy,
     ThrottledError,
 )
-from async_hooks._core.loopstate import current_state
 from async_hooks.testing.aws_jobs import launch
 
 QUICK = {"poll_interval": 0.01, "jitter": 0.0}
@@ -474,37 +473,6 @@ async def test_assumed_role_credentials_refresh_once_in_the_loop(moto_server):
         f"loop lag during an assume-role refresh under 50 callers: p50"
         f" {lags[len(lags) // 2] * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms ({len(lags)} samples)"
     )
-
-
-@pytest.mark.slow
-async def test_1000_concurrent_waits_share_one_client(moto_server):
-    moto_server.set_transition("athena::execution", {"progression": "manual", "times": 1})
-    async with _hook(moto_server) as hook:
-        queries = await asyncio.gather(
-            *(
-                hook.call(
-                    "athena",
-                    "start_query_execution",
-                    QueryString=f"select {n}",
-                    ResultConfiguration={"OutputLocation": "s3://results/"},
-                )
-                for n in range(1000)
-            )
-        )
-        ids = [query["QueryExecutionId"] for query in queries]
-        started = time.monotonic()
-        results = await asyncio.gather(
-            *(
-                hook.wait_for_job("athena", query, poll_interval=0.2, coalesce=False)
-                for query in ids
-            )
-        )
-        elapsed = time.monotonic() - started
-        stats = hook.stats()
-        assert len(current_state().clients) == 2  # the athena client, and its session
-    assert all(r.status == "SUCCEEDED" for r in results)
-    assert stats["clients_created"] == 1
-    print(f"1000 concurrent athena waits on moto: {elapsed:.1f}s, {stats['calls']} calls")
 
 
 async def test_json_connection_and_profile_credentials(moto_server, monkeypatch, tmp_path):

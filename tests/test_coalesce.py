@@ -150,6 +150,7 @@ async def test_coalesce_false_polls_alone(aws_json_endpoint):
 
 @pytest.mark.slow
 async def test_1000_batch_waits_issue_a_fiftieth_of_the_describe_calls(moto_server):
+    """Also issue 3's "1,000 concurrent waits on moto with one client", alone and shared."""
     moto_server.set_config({"batch": {"use_docker": False}})
     async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
         jobs = (await launch(hook, "batch", 1000, "t")).ids
@@ -161,6 +162,8 @@ async def test_1000_batch_waits_issue_a_fiftieth_of_the_describe_calls(moto_serv
             *(hook.wait_for_job("batch", job, poll_interval=0.5) for job in jobs)
         )
         calls_shared = hook.stats()["operations"]["aws:batch:describe_jobs"]["calls"] - calls_alone
+        clients = hook.stats()["clients_created"]
+    assert clients == 2  # iam (to set up) and batch: 2,000 waits on one batch client
     assert [(r.job_id, r.status) for r in alone] == [(r.job_id, r.status) for r in shared]
     assert calls_alone == 1000
     assert calls_shared <= calls_alone / 50
