@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from async_hooks._demo.run import RssSampler, current_rss
+from async_hooks.testing.memory import RssSampler, current_rss
 from benchmarks.servers import post
 
 POLL_INTERVAL = 0.25
