@@ -1,5 +1,6 @@
 """One row of the concurrent-waits benchmark, in a process of its own so that its memory and
-threads are its own: ``python -m benchmarks.waits APPROACH N MOTO_URL``, JSON on stdout.
+threads are its own: ``python -m benchmarks.waits APPROACH N MOTO_URL [POLL_INTERVAL]``, JSON
+on stdout.
 
 N ECS tasks on moto (each advances one state per describe, so a task ends after a few polls),
 in clusters of at most 100 (moto scans a cluster's tasks on every describe: one cluster of 10,000
@@ -233,6 +234,8 @@ def run(approach: str, count: int, url: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     approach, count, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if len(sys.argv) > 4:
+        POLL_INTERVAL = float(sys.argv[4])
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     print(json.dumps(run(approach, count, url)))
