@@ -25,7 +25,7 @@ from async_hooks import (
     RetryPolicy,
     ThrottledError,
 )
-from async_hooks.testing.aws_jobs import launch
+from async_hooks.testing.aws_jobs import launch, start_executions
 
 QUICK = {"poll_interval": 0.01, "jitter": 0.0}
 FAST_RETRY = RetryPolicy(initial_backoff=0.001, max_backoff=0.002)
@@ -182,37 +182,12 @@ async def test_athena_query_succeeds(moto_server):
 
 async def test_stepfunctions_success_and_failure_with_reason(moto_server):
     moto_server.set_config({"stepfunctions": {"execute_state_machine": True}})
-    role = "arn:aws:iam::123456789012:role/sfn"
     async with _hook(moto_server) as hook:
-        ok = await hook.call(
-            "stepfunctions",
-            "create_state_machine",
-            name="ok",
-            roleArn=role,
-            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
-        )
-        bad = await hook.call(
-            "stepfunctions",
-            "create_state_machine",
-            name="bad",
-            roleArn=role,
-            definition=json.dumps(
-                {
-                    "StartAt": "F",
-                    "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "disk full"}},
-                }
-            ),
-        )
-        good_run = await hook.call(
-            "stepfunctions", "start_execution", stateMachineArn=ok["stateMachineArn"]
-        )
-        bad_run = await hook.call(
-            "stepfunctions", "start_execution", stateMachineArn=bad["stateMachineArn"]
-        )
-        result = await hook.wait_for_job("stepfunctions", good_run["executionArn"], **QUICK)
+        runs = await start_executions(hook, {"ok": None, "bad": ("Boom", "disk full")})
+        result = await hook.wait_for_job("stepfunctions", runs["ok"], **QUICK)
         assert result.status == "SUCCEEDED"
         with pytest.raises(JobFailedError) as caught:
-            await hook.wait_for_job("stepfunctions", bad_run["executionArn"], **QUICK)
+            await hook.wait_for_job("stepfunctions", runs["bad"], **QUICK)
     assert caught.value.reason == "Boom: disk full"
     assert caught.value.result is not None and caught.value.result.status == "FAILED"
 

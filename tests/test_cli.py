@@ -41,43 +41,16 @@ def test_aws_demo_runs_against_embedded_moto_with_its_baseline():
 
 def test_wait_aws_exit_codes(moto_server, capsys):
     import asyncio
-    import json
 
     from async_hooks import AsyncAwsHook
+    from async_hooks.testing.aws_jobs import start_executions
 
     moto_server.set_config({"stepfunctions": {"execute_state_machine": True}})
 
     async def start() -> tuple[str, str]:
         async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
-            role = "arn:aws:iam::123456789012:role/sfn"
-            ok = await hook.call(
-                "stepfunctions",
-                "create_state_machine",
-                name="ok",
-                roleArn=role,
-                definition=json.dumps(
-                    {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
-                ),
-            )
-            bad = await hook.call(
-                "stepfunctions",
-                "create_state_machine",
-                name="bad",
-                roleArn=role,
-                definition=json.dumps(
-                    {
-                        "StartAt": "F",
-                        "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "why"}},
-                    }
-                ),
-            )
-            good_run = await hook.call(
-                "stepfunctions", "start_execution", stateMachineArn=ok["stateMachineArn"]
-            )
-            bad_run = await hook.call(
-                "stepfunctions", "start_execution", stateMachineArn=bad["stateMachineArn"]
-            )
-            return good_run["executionArn"], bad_run["executionArn"]
+            runs = await start_executions(hook, {"ok": None, "bad": ("E", "why")})
+        return runs["ok"], runs["bad"]
 
     good, bad = asyncio.run(start())
     common = ["--endpoint-url", moto_server.url, "--region", "us-east-1", "--poll-interval", "0.05"]

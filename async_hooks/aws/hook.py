@@ -17,13 +17,13 @@ from aiobotocore.credentials import (
 )
 from aiobotocore.session import AioSession
 from botocore.loaders import create_loader
-from yarl import URL
 
 from async_hooks._core.coalesce import Coalescer, coalescing_window
 from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor
+from async_hooks._core.urls import absolute_http_url
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
     JobResult,
@@ -418,12 +418,4 @@ def _shared_loader() -> Any:
 
 
 def _check_endpoint(endpoint: str | None) -> str | None:
-    if not endpoint:
-        return None
-    try:
-        url = URL(endpoint)
-    except (TypeError, ValueError):
-        raise HookConfigError("endpoint_url is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise HookConfigError("endpoint_url must be an absolute http(s) URL")
-    return endpoint
+    return str(absolute_http_url("endpoint_url", endpoint)) if endpoint else None

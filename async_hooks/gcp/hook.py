@@ -20,6 +20,7 @@ from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor
+from async_hooks._core.urls import absolute_http_url
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
     JobResult,
@@ -480,9 +481,4 @@ def _names(bucket: str, name: str | None = None) -> None:
 
 
 def _root(setting: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    url = URL(value) if isinstance(value, str) else None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise HookConfigError(f"{setting} must be an absolute http(s) URL")
-    return value.rstrip("/")
+    return None if value is None else str(absolute_http_url(setting, value)).rstrip("/")

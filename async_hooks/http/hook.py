@@ -17,6 +17,7 @@ from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
+from async_hooks._core.urls import absolute_http_url
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
 from async_hooks._sync.facade import blocking
 from async_hooks.http._errors import map_aiohttp_error
@@ -318,29 +319,11 @@ def _base_url_from(
 
 
 def _check_base_url(base_url: str | None) -> URL | None:
-    if base_url is None:
-        return None
-    if not isinstance(base_url, str):
-        raise HookConfigError(f"base_url must be a str, not {type(base_url).__name__}")
-    try:
-        url = URL(base_url)
-    except (ValueError, TypeError):
-        raise HookConfigError("base_url is not a valid URL") from None
-    return _check_url(url)
+    return None if base_url is None else absolute_http_url("base_url", base_url)
 
 
 def _check_url(url: URL) -> URL:
-    if url.scheme not in ("http", "https") or not url.host:
-        raise HookConfigError(
-            f"URL must be absolute http(s) with a host, got scheme {url.scheme!r}"
-        )
-    try:
-        url.port  # noqa: B018 - validates the port
-    except ValueError:
-        raise HookConfigError("URL has an invalid port") from None
-    if url.user or url.password:
-        raise HookConfigError("put credentials in auth= or the connection, not in the URL")
-    return url
+    return absolute_http_url("URL", url)
 
 
 def _check_timeout(timeout: Any) -> float | None:

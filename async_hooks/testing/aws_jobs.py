@@ -8,13 +8,14 @@ compute environment and a queue; Glue: a job allowing N concurrent runs).
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from async_hooks.aws import AsyncAwsHook
 from async_hooks.testing.moto import MotoServer
 
-__all__ = ["KINDS", "TERMINAL", "JobSet", "launch", "prepare"]
+__all__ = ["KINDS", "TERMINAL", "JobSet", "launch", "prepare", "start_executions"]
 
 KINDS = ("ecs", "glue", "batch")
 
@@ -165,3 +166,30 @@ async def _launch_batch(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
         )
     )
     return JobSet("batch", [job["jobId"] for job in jobs], {}, "describe_jobs")
+
+
+async def start_executions(
+    hook: AsyncAwsHook, outcomes: dict[str, tuple[str, str] | None]
+) -> dict[str, str]:
+    """One Step Functions execution per name: ``None`` succeeds (a Pass state), ``(error,
+    cause)`` fails with them. moto runs them once ``{"stepfunctions": {"execute_state_machine":
+    True}}`` is set, before the state machines are created. Returns name -> execution ARN."""
+    executions = {}
+    for name, failure in outcomes.items():
+        state: dict[str, Any] = (
+            {"Type": "Pass", "End": True}
+            if failure is None
+            else {"Type": "Fail", "Error": failure[0], "Cause": failure[1]}
+        )
+        machine = await hook.call(
+            "stepfunctions",
+            "create_state_machine",
+            name=name,
+            roleArn="arn:aws:iam::123456789012:role/sfn",
+            definition=json.dumps({"StartAt": "S", "States": {"S": state}}),
+        )
+        run = await hook.call(
+            "stepfunctions", "start_execution", stateMachineArn=machine["stateMachineArn"]
+        )
+        executions[name] = str(run["executionArn"])
+    return executions
