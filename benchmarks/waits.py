@@ -27,61 +27,14 @@ REGION = "us-east-1"
 APPROACHES = ("threads", "pool32", "aiobotocore", "hooks", "hooks_coalesced")
 
 
-PER_CLUSTER = 100
-
-
 async def _launch(url: str, count: int) -> list[tuple[str, str]]:
+    """(cluster, task id) pairs, in clusters of 100 (see the module docstring)."""
     from async_hooks import AsyncAwsHook
+    from async_hooks.testing.aws_jobs import launch_ecs
 
     async with AsyncAwsHook(endpoint_url=url, region_name=REGION, max_concurrency=20) as hook:
-        vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
-        await hook.call(
-            "ec2", "modify_vpc_attribute", VpcId=vpc, EnableDnsHostnames={"Value": True}
-        )
-        subnet = await hook.call("ec2", "create_subnet", VpcId=vpc, CidrBlock="10.0.1.0/24")
-        group = await hook.call(
-            "ec2", "create_security_group", GroupName="bench", Description="b", VpcId=vpc
-        )
-        clusters = [f"bench-{i}" for i in range(-(-count // PER_CLUSTER))]
-        await asyncio.gather(
-            *(hook.call("ecs", "create_cluster", clusterName=name) for name in clusters)
-        )
-        await hook.call(
-            "ecs",
-            "register_task_definition",
-            family="bench",
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            containerDefinitions=[{"name": "main", "image": "x", "memory": 128, "cpu": 64}],
-        )
-        network = {
-            "awsvpcConfiguration": {
-                "subnets": [subnet["Subnet"]["SubnetId"]],
-                "securityGroups": [group["GroupId"]],
-            }
-        }
-        starts = range(0, count, 10)
-        runs = await asyncio.gather(
-            *(
-                hook.call(
-                    "ecs",
-                    "run_task",
-                    cluster=clusters[start // PER_CLUSTER],
-                    taskDefinition="bench",
-                    launchType="FARGATE",
-                    count=min(10, count - start),
-                    networkConfiguration=network,
-                )
-                for start in starts
-            )
-        )
-    return [
-        (clusters[start // PER_CLUSTER], task["taskArn"])
-        for start, run in zip(starts, runs, strict=True)
-        for task in run["tasks"]
-    ]
+        sets = await launch_ecs(hook, count, "bench", per_cluster=100)
+    return [(jobs.identifiers["cluster"], job) for jobs in sets for job in jobs.ids]
 
 
 class _Lag:
@@ -185,7 +138,7 @@ async def _hooks(url: str, tasks: Tasks, coalesce: bool) -> dict[str, Any]:
             *(
                 hook.wait_for_job(
                     "ecs",
-                    task.rsplit("/", 1)[1],
+                    task,
                     cluster=cluster,
                     poll_interval=POLL_INTERVAL,
                     coalesce=coalesce,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,3 +116,16 @@ def aws_json_endpoint(
         return endpoint
 
     return start
+
+
+def run_dev_mode(
+    script: str, warnings: str = "error", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh ``python -X dev -W <warnings>`` (unclosed resources show there)."""
+    return subprocess.run(
+        [sys.executable, "-X", "dev", "-W", warnings, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 from botocore import exceptions as boto
+from conftest import run_dev_mode
 
 from async_hooks import (
     HookError,
@@ -138,13 +136,7 @@ DEV_MODE_SCRIPT = textwrap.dedent(
 
 
 def test_dev_mode_three_runs_leave_no_unclosed_resource():
-    out = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", DEV_MODE_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"},
-    )
+    out = run_dev_mode(DEV_MODE_SCRIPT, "error::ResourceWarning", AWS_EC2_METADATA_DISABLED="true")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "done"
     assert "Unclosed" not in out.stderr, out.stderr

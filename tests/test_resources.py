@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
+from conftest import run_dev_mode
 
 from async_hooks import AsyncHttpHook, HookClosedError, HookConfigError
 from async_hooks._core.loopstate import current_state
@@ -127,13 +125,7 @@ DEV_MODE_SCRIPT = textwrap.dedent(
 
 
 def test_dev_mode_asyncio_run_three_times_leaves_no_unclosed_resource():
-    out = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "error", "-c", DEV_MODE_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONASYNCIODEBUG": "0"},
-    )
+    out = run_dev_mode(DEV_MODE_SCRIPT, PYTHONASYNCIODEBUG="0")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "done"
     assert "Unclosed" not in out.stderr and "ResourceWarning" not in out.stderr, out.stderr
@@ -154,11 +146,6 @@ SYNC_EXIT_SCRIPT = textwrap.dedent(
 
 
 def test_interpreter_exit_closes_the_shared_loops_clients():
-    out = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "error", "-c", SYNC_EXIT_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_dev_mode(SYNC_EXIT_SCRIPT)
     assert out.returncode == 0, out.stderr
     assert "Unclosed" not in out.stderr and "Warning" not in out.stderr, out.stderr

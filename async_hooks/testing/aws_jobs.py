@@ -15,7 +15,7 @@ from typing import Any
 from async_hooks.aws import AsyncAwsHook
 from async_hooks.testing.moto import MotoServer
 
-__all__ = ["KINDS", "TERMINAL", "JobSet", "launch", "prepare", "start_executions"]
+__all__ = ["KINDS", "TERMINAL", "JobSet", "launch", "launch_ecs", "prepare", "start_executions"]
 
 KINDS = ("ecs", "glue", "batch")
 
@@ -67,14 +67,21 @@ async def launch(hook: AsyncAwsHook, kind: str, count: int, tag: str) -> JobSet:
 
 
 async def _launch_ecs(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
+    (jobs,) = await launch_ecs(hook, count, tag, per_cluster=count)
+    return jobs
+
+
+async def launch_ecs(
+    hook: AsyncAwsHook, count: int, tag: str, *, per_cluster: int = 100
+) -> list[JobSet]:
+    """``count`` Fargate tasks in clusters of at most ``per_cluster``, one ``JobSet`` each
+    (moto scans a cluster's tasks on every describe, so big clusters measure moto)."""
     vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
     await hook.call("ec2", "modify_vpc_attribute", VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = await hook.call("ec2", "create_subnet", VpcId=vpc, CidrBlock="10.0.1.0/24")
     group = await hook.call(
         "ec2", "create_security_group", GroupName=f"g-{tag}", Description="demo", VpcId=vpc
     )
-    cluster = f"demo-{tag}"
-    await hook.call("ecs", "create_cluster", clusterName=cluster)
     await hook.call(
         "ecs",
         "register_task_definition",
@@ -91,23 +98,33 @@ async def _launch_ecs(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
             "securityGroups": [group["GroupId"]],
         }
     }
-    batches = [min(10, count - start) for start in range(0, count, 10)]
-    runs = await asyncio.gather(
-        *(
-            hook.call(
-                "ecs",
-                "run_task",
-                cluster=cluster,
-                taskDefinition=f"etl-{tag}",
-                launchType="FARGATE",
-                count=size,
-                networkConfiguration=network,
-            )
-            for size in batches
-        )
+    sizes = [min(per_cluster, count - start) for start in range(0, count, per_cluster)]
+    clusters = [f"demo-{tag}" if len(sizes) == 1 else f"demo-{tag}-{n}" for n in range(len(sizes))]
+    await asyncio.gather(
+        *(hook.call("ecs", "create_cluster", clusterName=name) for name in clusters)
     )
-    ids = [task["taskArn"].rsplit("/", 1)[1] for run in runs for task in run["tasks"]]
-    return JobSet("ecs", ids, {"cluster": cluster}, "describe_tasks")
+
+    async def run(cluster: str, size: int) -> JobSet:
+        runs = await asyncio.gather(
+            *(
+                hook.call(
+                    "ecs",
+                    "run_task",
+                    cluster=cluster,
+                    taskDefinition=f"etl-{tag}",
+                    launchType="FARGATE",
+                    count=min(10, size - start),
+                    networkConfiguration=network,
+                )
+                for start in range(0, size, 10)
+            )
+        )
+        ids = [task["taskArn"].rsplit("/", 1)[1] for answer in runs for task in answer["tasks"]]
+        return JobSet("ecs", ids, {"cluster": cluster}, "describe_tasks")
+
+    return list(
+        await asyncio.gather(*(run(name, size) for name, size in zip(clusters, sizes, strict=True)))
+    )
 
 
 async def _launch_glue(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
