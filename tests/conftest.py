@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import subprocess
@@ -15,6 +16,9 @@ import pytest
 from aiohttp import web
 
 from async_hooks.testing import ThreadedServer
+
+# The Airflow tests run in their own session (``nox -s airflow``), where Airflow is installed.
+collect_ignore = [] if importlib.util.find_spec("airflow") else ["with_airflow"]
 
 for _name in list(os.environ):
     if _name.startswith(("AWS_", "GOOGLE_", "ASYNC_HOOKS_CONN_", "AIRFLOW_CONN_")):

@@ -185,3 +185,29 @@ async def test_ecs_waits_coalesce_per_cluster_across_several_polls(moto_server):
     describe_calls = stats["aws:ecs:describe_tasks"]["calls"]
     assert describe_calls <= polls / 20
     assert stats["aws:ecs:describe_task_definition"]["calls"] == 1  # cached per revision
+
+
+async def test_a_closed_hook_does_not_break_the_polls_other_hooks_share(moto_server):
+    """Triggers in one triggerer: each has its own hook on one connection, and ends (closing
+    its hook) while others still wait. Their shared polls must go through a live hook."""
+    moto_server.set_transition("ecs::task", {"progression": "manual", "times": 1})
+    url = moto_server.url
+    async with AsyncAwsHook(endpoint_url=url, region_name="us-east-1") as setup:
+        launched = await launch(setup, "ecs", 4, "t")
+    early, late = launched.ids[:2], launched.ids[2:]
+    first = AsyncAwsHook(endpoint_url=url, region_name="us-east-1")
+    second = AsyncAwsHook(endpoint_url=url, region_name="us-east-1")
+
+    async def wait_with(hook, tasks, delay):
+        await asyncio.sleep(delay)
+        async with hook:
+            return await asyncio.gather(
+                *(hook.wait_for_job("ecs", t, **launched.identifiers, **QUICK) for t in tasks)
+            )
+
+    # `first` starts the shared poller, finishes and closes while `second` still waits
+    done_first, done_second = await asyncio.gather(
+        wait_with(first, early, 0.0), wait_with(second, late, 0.12)
+    )
+    assert all(r.succeeded for r in done_first + done_second)
+    assert done_second[0].polls > 1

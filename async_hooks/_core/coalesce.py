@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from async_hooks._core.errors import ServiceError
 
-__all__ = ["Coalescer", "coalescing_window"]
+__all__ = ["Coalescer", "FetchMany", "FetchOne", "coalescing_window"]
 
 FetchMany = Callable[[list[str]], Awaitable[dict[str, Any]]]
 FetchOne = Callable[[str], Awaitable[Any]]
@@ -30,26 +30,31 @@ def coalescing_window(poll_interval: float) -> float:
 
 
 class Coalescer:
-    """The shared polls of one (connection, kind, identifiers) on one loop."""
+    """The shared polls of one (connection, kind, identifiers) on one loop.
 
-    __slots__ = ("_fetch_many", "_fetch_one", "_flush", "_pending", "_running", "batch_max")
+    Each poll brings its own fetchers (bound to its hook): a tick calls through a hook whose
+    wait is still live, never through the hook that happened to start the coalescer, which may
+    have closed since (triggers of one triggerer come and go, each with its own hook).
+    """
 
-    def __init__(self, fetch_many: FetchMany, fetch_one: FetchOne, batch_max: int) -> None:
-        self._fetch_many = fetch_many
-        self._fetch_one = fetch_one
+    __slots__ = ("_flush", "_pending", "_running", "batch_max")
+
+    def __init__(self, batch_max: int) -> None:
         self.batch_max = batch_max
-        self._pending: dict[str, list[asyncio.Future[Any]]] = {}
+        self._pending: dict[str, list[_Poll]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._running: set[asyncio.Task[None]] = set()
 
-    async def describe(self, job_id: str, window: float) -> Any:
+    async def describe(
+        self, job_id: str, window: float, fetch_many: FetchMany, fetch_one: FetchOne
+    ) -> Any:
         """This job's item from the next tick's batch answer."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.setdefault(job_id, []).append(future)
+        poll = _Poll(loop.create_future(), fetch_many, fetch_one)
+        self._pending.setdefault(job_id, []).append(poll)
         if self._flush is None:
             self._flush = loop.call_later(window, self._tick)
-        return await future
+        return await poll.future
 
     def _tick(self) -> None:
         self._flush = None
@@ -58,16 +63,16 @@ class Coalescer:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _answer(self, pending: dict[str, list[asyncio.Future[Any]]]) -> None:
-        ids = [job_id for job_id, waiters in pending.items() if _live(waiters)]
+    async def _answer(self, pending: dict[str, list[_Poll]]) -> None:
+        live = {job_id: polls for job_id, polls in pending.items() if _live(polls)}
+        ids = list(live)
         chunks = [ids[i : i + self.batch_max] for i in range(0, len(ids), self.batch_max)]
-        await asyncio.gather(*(self._answer_chunk(chunk, pending) for chunk in chunks))
+        await asyncio.gather(*(self._answer_chunk(chunk, live) for chunk in chunks))
 
-    async def _answer_chunk(
-        self, chunk: list[str], pending: dict[str, list[asyncio.Future[Any]]]
-    ) -> None:
+    async def _answer_chunk(self, chunk: list[str], pending: dict[str, list[_Poll]]) -> None:
+        fetch_many = _live_poll(pending[chunk[-1]]).fetch_many  # the newest poll's hook
         try:
-            found = await self._fetch_many(chunk)
+            found = await fetch_many(chunk)
         except ServiceError as error:
             if error.retryable:
                 for job_id in chunk:
@@ -86,13 +91,15 @@ class Coalescer:
                 alone.append(job_id)
         await asyncio.gather(*(self._answer_alone(job_id, pending[job_id]) for job_id in alone))
 
-    async def _answer_alone(self, job_id: str, waiters: list[asyncio.Future[Any]]) -> None:
+    async def _answer_alone(self, job_id: str, polls: list[_Poll]) -> None:
+        if not _live(polls):
+            return
         try:
-            item = await self._fetch_one(job_id)
+            item = await _live_poll(polls).fetch_one(job_id)
         except Exception as error:
-            _settle(waiters, error=error)
+            _settle(polls, error=error)
         else:
-            _settle(waiters, result=item)
+            _settle(polls, result=item)
 
     async def aclose(self) -> None:
         if self._flush is not None:
@@ -108,17 +115,25 @@ class Coalescer:
         )
 
 
-def _live(waiters: list[asyncio.Future[Any]]) -> bool:
-    return any(not waiter.done() for waiter in waiters)
+class _Poll(NamedTuple):
+    future: asyncio.Future[Any]
+    fetch_many: FetchMany
+    fetch_one: FetchOne
 
 
-def _settle(
-    waiters: list[asyncio.Future[Any]], *, result: Any = None, error: BaseException | None = None
-) -> None:
-    for waiter in waiters:
-        if waiter.done():
+def _live(polls: list[_Poll]) -> bool:
+    return any(not poll.future.done() for poll in polls)
+
+
+def _live_poll(polls: list[_Poll]) -> _Poll:
+    return next((poll for poll in reversed(polls) if not poll.future.done()), polls[-1])
+
+
+def _settle(polls: list[_Poll], *, result: Any = None, error: BaseException | None = None) -> None:
+    for poll in polls:
+        if poll.future.done():
             continue
         if error is not None:
-            waiter.set_exception(error)
+            poll.future.set_exception(error)
         else:
-            waiter.set_result(result)
+            poll.future.set_result(result)

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from async_hooks.connections import Connection
 
 __all__ = ["AsyncBaseHook", "BaseSync"]
 
@@ -279,12 +278,3 @@ class BaseSync(SyncFacade["AsyncBaseHook"]):
 
     close = blocking(AsyncBaseHook.close)
     wait_for_job = blocking(AsyncBaseHook.wait_for_job)
-
-
-def resolve_connection(conn_id: str | None) -> Connection | None:
-    """The connection ``conn_id`` names, or ``None`` without one."""
-    if conn_id is None:
-        return None
-    from async_hooks.connections import Connection
-
-    return Connection.from_env(conn_id)

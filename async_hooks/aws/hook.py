@@ -18,9 +18,10 @@ from aiobotocore.credentials import (
 from aiobotocore.session import AioSession
 from botocore.loaders import create_loader
 
-from async_hooks._core.coalesce import Coalescer, coalescing_window
+from async_hooks._core.coalesce import Coalescer, FetchMany, FetchOne, coalescing_window
 from async_hooks._core.errors import HookConfigError
-from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
+from async_hooks._core.hook import AsyncBaseHook, BaseSync
+from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor
 from async_hooks._core.urls import absolute_http_url
@@ -180,9 +181,12 @@ class AsyncAwsHook(AsyncBaseHook):
         if coalesce and spec.coalescable:
             coalescer = self._coalescer(spec, identifiers)
             window = coalescing_window(poll_interval)
+            fetch_many, fetch_one = self._batch_fetchers(spec, identifiers)
 
             async def fetch() -> dict[str, Any]:
-                item: dict[str, Any] = await coalescer.describe(job_id, window)
+                item: dict[str, Any] = await coalescer.describe(
+                    job_id, window, fetch_many, fetch_one
+                )
                 return item
         else:
 
@@ -225,6 +229,12 @@ class AsyncAwsHook(AsyncBaseHook):
         """The loop's shared poller for this connection, kind and identifiers."""
         frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items()))
         key = ("coalesce", self._client_key(spec.service), spec.name, frozen)
+        return self._loop_state().coalescer(key, lambda: Coalescer(spec.batch_max))
+
+    def _batch_fetchers(
+        self, spec: JobKind, identifiers: Mapping[str, Any]
+    ) -> tuple[FetchMany, FetchOne]:
+        """How this hook describes many jobs at once, and one alone, for the coalescer."""
         batch_op = spec.batch_describe or spec.describe
 
         async def fetch_many(job_ids: list[str]) -> dict[str, Any]:
@@ -235,9 +245,7 @@ class AsyncAwsHook(AsyncBaseHook):
         async def fetch_one(job_id: str) -> dict[str, Any]:
             return await self._describe_one(spec, job_id, identifiers)
 
-        return self._loop_state().coalescer(
-            key, lambda: Coalescer(fetch_many, fetch_one, spec.batch_max)
-        )
+        return fetch_many, fetch_one
 
     async def _essential_containers(self, task_definition_arn: str) -> dict[str, bool]:
         """Which containers of an ECS task definition are essential. Revisions are immutable, so

@@ -16,7 +16,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from async_hooks._core.errors import HookConfigError, NotFoundError
-from async_hooks._core.hook import AsyncBaseHook, BaseSync, resolve_connection
+from async_hooks._core.hook import AsyncBaseHook, BaseSync
+from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor

@@ -52,7 +52,8 @@ class FaultPlan:
 
 
 class FaultProxy:
-    """Live state of one proxy: its plan and what it has done (``counts``)."""
+    """Live state of one proxy: its plan and what it has done (``counts``: requests, each
+    fault, ``forwarded``, and ``op:<Operation>`` per forwarded AWS JSON-protocol call)."""
 
     def __init__(self, upstream: str, plan: FaultPlan) -> None:
         self.upstream = upstream.rstrip("/")
@@ -116,6 +117,9 @@ def fault_proxy_app(proxy: FaultProxy) -> web.Application:
                 headers["Retry-After"] = proxy.plan.retry_after
             return web.json_response({"injected": status}, status=status, headers=headers)
         proxy.counts["forwarded"] += 1
+        target = request.headers.get("X-Amz-Target")  # AWS JSON protocols name the operation
+        if target:
+            proxy.counts["op:" + target.rsplit(".", 1)[-1]] += 1
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         async with app[session_key].request(

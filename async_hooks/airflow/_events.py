@@ -1,0 +1,103 @@
+"""The one event a wait ends with, built the same way in the triggerer and in the worker.
+
+``{"status": "success" | "failed" | "timeout", "reason": str | None, "result": {...}}``, where
+``result`` always has the same keys (``kind``, ``job_id``, ``status``, ``succeeded``, ``polls``,
+``elapsed``, ``response``) and only JSON values: Airflow stores it and hands it to
+``execute_complete`` in another process.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+from collections.abc import Mapping
+from typing import Any
+
+from async_hooks._core.errors import HookError, JobFailedError, JobTimeoutError
+from async_hooks._core.waiting import JobResult
+
+__all__ = ["STATUSES", "WaitOutcome", "json_safe"]
+
+STATUSES = ("success", "failed", "timeout")
+
+
+def json_safe(value: Any) -> Any:
+    """A provider's describe payload as JSON: datetimes as ISO 8601, bytes as base64."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+class WaitOutcome:
+    """Turns how ``wait_for_job`` ended into the event payload.
+
+    ``polls_before`` and ``started_at`` come from a resumed wait, so that a trigger re-created
+    after a restart reports the whole wait, not only its last part.
+    """
+
+    __slots__ = ("job_id", "kind", "polls_before", "started_at")
+
+    def __init__(
+        self, kind: str | None, job_id: str | None, *, started_at: float, polls_before: int
+    ) -> None:
+        self.kind, self.job_id = kind, job_id
+        self.started_at, self.polls_before = started_at, polls_before
+
+    def success(self, result: JobResult, now: float) -> dict[str, Any]:
+        return self._payload("success", None, result, now)
+
+    def error(self, error: HookError, now: float, timeout: float | None) -> dict[str, Any]:
+        """``failed`` for a failed job or an error that ended the wait, ``timeout`` for a
+        deadline; ``reason`` is the provider's own text where it gave one."""
+        if isinstance(error, JobTimeoutError):
+            return self.deadline(now, timeout, error.result, error.last_status)
+        if isinstance(error, JobFailedError):
+            reason = error.reason or str(error)
+            return self._payload("failed", reason, error.result, now)
+        return self._payload("failed", f"{type(error).__name__}: {error}", None, now)
+
+    def deadline(
+        self,
+        now: float,
+        timeout: float | None,
+        result: JobResult | None = None,
+        last_status: str | None = None,
+        polls: int = 0,
+    ) -> dict[str, Any]:
+        reason = (
+            f"{self.kind} job {self.job_id} still {last_status or 'without a status'} "
+            f"{now - self.started_at:.0f}s after the wait began (timeout {timeout:g}s)"
+        )
+        return self._payload("timeout", reason, result, now, polls)
+
+    def _payload(
+        self,
+        status: str,
+        reason: str | None,
+        result: JobResult | None,
+        now: float,
+        polls: int = 0,
+    ) -> dict[str, Any]:
+        summary = {
+            "kind": result.kind if result else self.kind,
+            "job_id": result.job_id if result else self.job_id,
+            "status": result.status if result else None,
+            "succeeded": bool(result and result.succeeded),
+            "polls": self.polls_before + (result.polls if result else polls),
+            "elapsed": round(max(0.0, now - self.started_at), 3),
+            "response": json_safe(result.response) if result else None,
+        }
+        return {"status": status, "reason": reason, "result": summary}
