@@ -87,6 +87,18 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_airflow(session: nox.Session) -> None:
+    """The Amazon provider's GlueJobCompleteTrigger, one shared aiobotocore client and
+    WaitForJobTrigger side by side on one moto server: benchmarks/results/latest-airflow.md."""
+    session.install(
+        ".[aws,airflow]",
+        "apache-airflow-providers-amazon[aiobotocore]",  # the provider's async path
+        *_group("bench"),
+    )
+    session.run("python", "-m", "benchmarks.airflow_triggers", *session.posargs)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job: N AWS jobs on an embedded moto server, waited on by async_hooks and by
     the blocking thread-per-job pattern, side by side."""

@@ -54,6 +54,16 @@ def moto() -> Iterator[str]:
 
 
 @contextmanager
+def counting_moto() -> Iterator[str]:
+    """moto in its own process, counting requests per operation (``/__counts``)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [sys.executable, "-m", "benchmarks.counting_moto", "--port", str(port)]
+    with process(args, f"{url}/moto-api/data.json"):
+        yield url
+
+
+@contextmanager
 def endpoint(rate: float | None = None) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"

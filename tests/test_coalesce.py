@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from async_hooks import AsyncAwsHook, JobFailedError, JobTimeoutError, RetryPolicy
+from async_hooks import AsyncAwsHook, JobFailedError, JobTimeoutError, NotFoundError, RetryPolicy
 from async_hooks.testing.aws_jobs import launch
 
 QUICK = {"poll_interval": 0.05, "jitter": 0.1, "timeout": 30}
@@ -211,3 +211,42 @@ async def test_a_closed_hook_does_not_break_the_polls_other_hooks_share(moto_ser
     )
     assert all(r.succeeded for r in done_first + done_second)
     assert done_second[0].polls > 1
+
+
+async def test_glue_waits_on_runs_of_one_job_share_get_job_runs_pages(moto_server):
+    moto_server.set_transition("glue::job_run", {"progression": "manual", "times": 1})
+    async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+        launched = await launch(hook, "glue", 250, "t")  # more than one page of 200
+        results = await asyncio.gather(
+            *(
+                hook.wait_for_job("glue", run, **launched.identifiers, **QUICK)
+                for run in launched.ids
+            ),
+            hook.wait_for_job("glue", "jr_nobody", **launched.identifiers, **QUICK),
+            return_exceptions=True,
+        )
+        stats = hook.stats()["operations"]
+    *runs, missing = results
+    assert all(r.succeeded and r.status == "SUCCEEDED" for r in runs)
+    assert isinstance(missing, NotFoundError)  # not in the pages, then polled alone: no such run
+    polls = sum(r.polls for r in runs)
+    pages = stats["aws:glue:get_job_runs"]["calls"]
+    assert pages <= polls / 50
+    assert stats["aws:glue:get_job_run"]["calls"] <= 3  # only the run that does not exist
+    print(f"250 glue waits: {polls} polls, {pages} GetJobRuns pages")
+
+
+async def test_coalesced_waits_started_together_stay_in_step_whatever_their_jitter(moto_server):
+    """Jitter spreads lone polls; coalesced ones share a call, so they poll in step: 100 tasks
+    asking for 50 % jitter still take one DescribeTasks per round of polls."""
+    moto_server.set_transition("ecs::task", {"progression": "manual", "times": 1})
+    async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+        launched = await launch(hook, "ecs", 100, "t")
+        timing = {"poll_interval": 0.1, "jitter": 0.5, "timeout": 30}
+        results = await asyncio.gather(
+            *(hook.wait_for_job("ecs", t, **launched.identifiers, **timing) for t in launched.ids)
+        )
+        calls = hook.stats()["operations"]["aws:ecs:describe_tasks"]["calls"]
+    rounds = max(r.polls for r in results)
+    assert all(r.succeeded for r in results)
+    assert calls <= rounds + 1, f"{calls} calls for {rounds} rounds of polls"

@@ -1,8 +1,9 @@
 """Poll coalescing: concurrent waits of one kind on one connection share their polls.
 
-Each wait still polls on its own schedule. A poll that comes due joins a *tick*: the first poll
-of a tick opens a short window, every poll due within it joins, and when it closes the ids go
-out as one batch-describe call per chunk of the API's maximum. Answers go back to each wait;
+Each wait still polls on its own schedule (without jitter: the shared call is the spreading). A
+poll that comes due joins a *tick*: the first poll of a tick opens a short window, every poll due
+within it joins, and when it closes the ids go out as one batch-describe call per chunk of the
+API's maximum; the answers resume the waits a slice at a time. Answers go back to each wait;
 an id the answer does not list is polled alone; a batch call that fails with a retryable error
 (after the pipeline's own retries) fails that poll of each wait in it (a transient poll error,
 which never ends a wait); one that fails otherwise is replaced by single polls, so one bad id
@@ -24,9 +25,15 @@ FetchOne = Callable[[str], Awaitable[Any]]
 
 
 def coalescing_window(poll_interval: float) -> float:
-    """How long a tick gathers polls: a fifth of the interval (waits jitter by a tenth either
-    way, so waits started together meet in one tick), at most two seconds."""
-    return min(poll_interval * 0.2, 2.0)
+    """How long a tick gathers polls: a tenth of the interval, at most one second. Coalesced
+    waits poll without jitter (their shared call is the spreading), so waits started together
+    stay in step and meet in one tick; a poll is late by at most this window."""
+    return min(poll_interval * 0.1, 1.0)
+
+
+#: Waits resumed per loop iteration when a tick answers: a tick answering thousands of waits
+#: would otherwise hold the loop for every one of them in a single iteration.
+SETTLE_SLICE = 100
 
 
 class Coalescer:
@@ -84,9 +91,13 @@ class Coalescer:
                 _settle(pending[job_id], error=error)
             return
         alone = []
+        settled = 0
         for job_id in chunk:
             if job_id in found:
                 _settle(pending[job_id], result=found[job_id])
+                settled += 1
+                if settled % SETTLE_SLICE == 0:
+                    await asyncio.sleep(0)  # let the waits just answered run, and the loop breathe
             else:
                 alone.append(job_id)
         await asyncio.gather(*(self._answer_alone(job_id, pending[job_id]) for job_id in alone))

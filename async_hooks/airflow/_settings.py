@@ -11,6 +11,7 @@ instead of being lost on the way.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import math
@@ -98,11 +99,12 @@ def _retry_policy(fields: Mapping[str, Any]) -> RetryPolicy:
         raise HookConfigError(f"hook_kwargs['retry']: {error}") from None
 
 
-def _parameters(cls: type[AsyncBaseHook]) -> set[str]:
+@functools.cache
+def _parameters(cls: type[AsyncBaseHook]) -> frozenset[str]:
     signature = inspect.signature(cls.__init__)
-    return {
+    return frozenset(
         name
         for name, parameter in signature.parameters.items()
         if name != "self"
         and parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)
-    }
+    )

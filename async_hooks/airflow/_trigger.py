@@ -7,6 +7,7 @@ waiting on Batch jobs make a few ``DescribeJobs`` calls per tick, through one cl
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
@@ -20,7 +21,7 @@ from async_hooks._core.errors import HookConfigError, HookError
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.lookup import airflow_loaded, preset_connections
 from async_hooks._core.redact import mask_mapping
-from async_hooks.airflow._connections import airflow_connection_async
+from async_hooks.airflow._connections import airflow_connection_shared
 from async_hooks.airflow._events import WaitOutcome
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, hook_class, plain
 from async_hooks.connections import ENV_PREFIXES
@@ -108,7 +109,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         kind, job_id = self._names()
         outcome = WaitOutcome(kind, job_id, started_at=self.started_at, polls_before=self.polls)
         payload = await self._wait(outcome)
-        logger.info("%s job %s: wait ended %s", kind, job_id, payload["status"])
+        logger.debug("%s job %s: wait ended %s", kind, job_id, payload["status"])
         yield TriggerEvent(payload)
 
     async def _wait(self, outcome: WaitOutcome) -> dict[str, Any]:
@@ -138,7 +139,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             and airflow_loaded()
             and not os.environ.get(ENV_PREFIXES[0] + conn_id.upper())
         ):
-            found = await airflow_connection_async(conn_id)
+            found = await airflow_connection_shared(conn_id)
             if found is not None:
                 presets[conn_id] = found
         with preset_connections(presets):
@@ -164,6 +165,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         return (None if kind is None else str(kind)), (None if job_id is None else str(job_id))
 
 
+@functools.cache
 def _wait_defaults(cls: type[AsyncBaseHook]) -> dict[str, Any]:
     """The defaults of ``cls.wait_for_job``'s timing keywords (a resumed wait needs them)."""
     parameters = inspect.signature(cls.wait_for_job).parameters

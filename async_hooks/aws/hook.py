@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -173,12 +174,13 @@ class AsyncAwsHook(AsyncBaseHook):
         (``cluster_id=``), ``"sagemaker-training"``, or a registered kind.
 
         Concurrent waits of a kind with a batch-describe operation (``batch``, ``athena``,
-        ``ecs``) share their polls: one call per tick covers up to the API's maximum of ids.
-        ``coalesce=False`` polls alone."""
+        ``ecs``; ``glue`` through ``GetJobRuns`` pages) share their polls: one call per tick
+        covers up to the API's maximum of ids. ``coalesce=False`` polls alone."""
         spec = get_job_kind(kind)
         spec.params(job_id, identifiers)  # names a missing or unknown identifier now
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
         if coalesce and spec.coalescable:
+            timing = dataclasses.replace(timing, jitter=0.0)  # the shared call spreads the load
             coalescer = self._coalescer(spec, identifiers)
             window = coalescing_window(poll_interval)
             fetch_many, fetch_one = self._batch_fetchers(spec, identifiers)
@@ -238,6 +240,8 @@ class AsyncAwsHook(AsyncBaseHook):
         batch_op = spec.batch_describe or spec.describe
 
         async def fetch_many(job_ids: list[str]) -> dict[str, Any]:
+            if spec.batch_fetch is not None:
+                return dict(await spec.batch_fetch(self, job_ids, identifiers))
             params = spec.batch_params(job_ids, identifiers)
             answer = await self.call(spec.service, batch_op, **params)
             return dict(spec.batch_items(answer, job_ids))

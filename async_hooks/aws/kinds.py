@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["JobKind", "get_job_kind", "job_kinds", "register_job_kind"]
 
 Enricher = Callable[["AsyncAwsHook", dict[str, Any]], Awaitable[dict[str, Any]]]
+BatchFetcher = Callable[
+    ["AsyncAwsHook", list[str], Mapping[str, Any]], Awaitable[dict[str, dict[str, Any]]]
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class JobKind:
     ``wait_for_job`` to API parameters (Glue's ``job_name=`` -> ``JobName``). ``verdict`` decides
     success (True), failure (False) or not yet (None) when the states alone cannot (ECS);
     ``enrich`` adds what the verdict needs once the job is in a ``terminal`` state.
+    ``batch_fetch`` replaces the one-call batch describe where the API has no describe-by-ids
+    and lists recent jobs instead (Glue's ``GetJobRuns``).
     """
 
     name: str
@@ -54,6 +59,7 @@ class JobKind:
     terminal: frozenset[str] = frozenset()
     verdict: Callable[[dict[str, Any], str], bool | None] | None = None
     enrich: Enricher | None = None
+    batch_fetch: BatchFetcher | None = None
 
     def __post_init__(self) -> None:
         if self.success & self.failure:
@@ -186,6 +192,33 @@ async def _ecs_essential(hook: AsyncAwsHook, task: dict[str, Any]) -> dict[str, 
     return task
 
 
+#: GetJobRuns' largest page, and how many pages one poll of the runs of a job may read: 1,000
+#: runs, Glue's limit of concurrent runs per job, so the runs being waited on (running, hence
+#: among the newest) are all within reach.
+GLUE_PAGE = 200
+GLUE_MAX_PAGES = 5
+
+
+async def _glue_recent_runs(
+    hook: AsyncAwsHook, run_ids: list[str], identifiers: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Glue has no describe-by-ids for runs; ``GetJobRuns`` lists a job's runs, newest first.
+    Pages are read until every run asked for is found (at most ``GLUE_MAX_PAGES``); a run they
+    miss is polled alone with ``GetJobRun``."""
+    wanted, found = set(run_ids), {}
+    params: dict[str, Any] = {"JobName": identifiers["job_name"], "MaxResults": GLUE_PAGE}
+    for _ in range(GLUE_MAX_PAGES):
+        answer = await hook.call("glue", "get_job_runs", **params)
+        for run in answer.get("JobRuns", []):
+            if run.get("Id") in wanted:
+                found[run["Id"]] = run
+        token = answer.get("NextToken")
+        if not token or len(found) == len(wanted):
+            break
+        params["NextToken"] = token
+    return found
+
+
 def _states(*names: str) -> frozenset[str]:
     return frozenset(names)
 
@@ -200,6 +233,7 @@ for _kind in (
         "glue", "glue", "get_job_run", "RunId", "JobRun", "JobRunState",
         _states("SUCCEEDED"), _states("FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"),
         ("ErrorMessage",), identifiers={"job_name": "JobName"},
+        batch_describe="get_job_runs", batch_max=1000, batch_fetch=_glue_recent_runs,
     ),
     JobKind(
         "athena", "athena", "get_query_execution", "QueryExecutionId", "QueryExecution",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
@@ -48,3 +49,30 @@ def test_async_hooks_own_variable_still_wins(monkeypatch, secrets_backend):
 def test_an_unknown_conn_id_is_a_config_error_naming_where_it_looked():
     with pytest.raises(HookConfigError, match=r"'nowhere'.*secrets backends.*AIRFLOW_CONN_NOWHERE"):
         AsyncAwsHook(conn_id="nowhere")
+
+
+async def test_concurrent_triggers_share_one_airflow_look_up(secrets_backend):
+    """A triggerer restarting 300 triggers on one connection asks Airflow once, and keeps
+    nothing afterwards (a rotated secret is seen by the next look-up)."""
+    from async_hooks.airflow._connections import airflow_connection_shared
+
+    secrets_backend({"shared": {"conn_type": "aws", "login": "AKID1", "password": "one"}})
+    found = await asyncio.gather(*(airflow_connection_shared("shared") for _ in range(300)))
+    assert len({id(conn) for conn in found}) == 1
+    assert found[0].password == "one"
+    secrets_backend({"shared": {"conn_type": "aws", "login": "AKID2", "password": "two"}})
+    again = await airflow_connection_shared("shared")
+    assert (again.login, again.password) == ("AKID2", "two")
+
+
+async def test_a_cancelled_caller_does_not_fail_the_others(secrets_backend):
+    from async_hooks.airflow._connections import airflow_connection_shared
+
+    secrets_backend({"shared": {"conn_type": "aws", "login": "AKID"}})
+    first = asyncio.create_task(airflow_connection_shared("shared"))
+    second = asyncio.create_task(airflow_connection_shared("shared"))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert (await second).login == "AKID"
+    with pytest.raises(asyncio.CancelledError):
+        await first
