@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import servers
+from benchmarks.waits import Lag
 
 RESULTS = Path(__file__).parent / "results"
 APPROACHES = {
@@ -41,31 +41,6 @@ STEP = 2.0  # seconds a Glue run spends in STARTING, then in RUNNING
 
 
 # ---------------------------------------------------------------- the measured process
-
-
-class _Lag:
-    """How late a 10 ms sleeper wakes: p99, the worst, and how many wakes were stalls."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._stop = asyncio.Event()
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stop.is_set():
-            expected = loop.time() + 0.01
-            await asyncio.sleep(0.01)
-            self.samples.append(max(0.0, loop.time() - expected))
-
-    def stop(self) -> dict[str, float]:
-        self._stop.set()
-        samples = self.samples or [0.0]
-        p99 = statistics.quantiles(samples, n=100)[98] if len(samples) > 1 else samples[0]
-        return {
-            "lag_p99_ms": round(p99 * 1000, 1),
-            "lag_max_ms": round(max(samples) * 1000, 1),
-            "stalls": sum(1 for s in samples if s >= STALL),
-        }
 
 
 def _count_clients() -> list[int]:
@@ -119,12 +94,10 @@ async def _first_event(trigger: Any) -> dict[str, Any]:
 
 async def _shared_client(url: str, job: str, runs: list[str], poll: float) -> list[str]:
     from aiobotocore.session import get_session
-
-    session = get_session()
-    config_kwargs: dict[str, Any] = {}
     from botocore.config import Config
 
-    config = Config(max_pool_connections=100, retries={"mode": "standard"}, **config_kwargs)
+    session = get_session()
+    config = Config(max_pool_connections=100, retries={"mode": "standard"})
     async with session.create_client(
         "glue", endpoint_url=url, region_name=REGION, config=config
     ) as client:
@@ -140,8 +113,11 @@ async def _shared_client(url: str, job: str, runs: list[str], poll: float) -> li
         return list(await asyncio.gather(*(wait(run) for run in runs)))
 
 
-async def _drive(approach: str, url: str, job: str, runs: list[str], poll: float) -> list[str]:
-    lag = _Lag()
+async def _drive(
+    approach: str, url: str, job: str, runs: list[str], poll: float
+) -> tuple[list[str], dict[str, float]]:
+    """Every wait of the row on this loop, beside a lag probe: (statuses, lag summary)."""
+    lag = Lag()
     ticker = asyncio.create_task(lag.run())
     if approach == "shared_client":
         statuses = await _shared_client(url, job, runs, poll)
@@ -149,9 +125,9 @@ async def _drive(approach: str, url: str, job: str, runs: list[str], poll: float
         triggers = _triggers(approach, job, runs, poll)
         events = await asyncio.gather(*(_first_event(t) for t in triggers))
         statuses = [str(e.get("status")) for e in events]
-    _drive.lag = lag.stop()  # type: ignore[attr-defined]
+    summary = lag.summary(STALL)
     await ticker
-    return statuses
+    return statuses, summary
 
 
 def _import_everything() -> None:
@@ -159,7 +135,7 @@ def _import_everything() -> None:
     import aiobotocore.session  # noqa: F401
     import airflow.providers.amazon.aws.triggers.glue  # noqa: F401
 
-    import async_hooks.airflow  # noqa: F401
+    import async_hooks.airflow
     import async_hooks.aws  # noqa: F401
 
 
@@ -169,7 +145,7 @@ def child(approach: str, url: str, job: str, runs: list[str], poll: float) -> di
     created = _count_clients()
     started = time.perf_counter()
     with RssSampler() as rss:
-        statuses = asyncio.run(_drive(approach, url, job, runs, poll))
+        statuses, lag = asyncio.run(_drive(approach, url, job, runs, poll))
     wall = time.perf_counter() - started
     return {
         "approach": approach,
@@ -178,7 +154,7 @@ def child(approach: str, url: str, job: str, runs: list[str], poll: float) -> di
         "rss_growth_mib": round(rss.growth_mib, 1),
         "clients": created[0],
         "ok": sum(1 for s in statuses if s in {"success", "SUCCEEDED"}),
-        **_drive.lag,  # type: ignore[attr-defined]
+        **lag,
     }
 
 

@@ -37,8 +37,9 @@ async def _launch(url: str, count: int) -> list[tuple[str, str]]:
     return [(jobs.identifiers["cluster"], job) for jobs in sets for job in jobs.ids]
 
 
-class _Lag:
-    """Event-loop lag: how late a 10 ms sleeper wakes."""
+class Lag:
+    """Event-loop lag: how late a 10 ms sleeper wakes (``stop`` gives the p99 in seconds;
+    ``summary`` the p99, the worst, and how many wakes were at least ``stall`` late)."""
 
     def __init__(self) -> None:
         self.samples: list[float] = []
@@ -54,8 +55,16 @@ class _Lag:
     def stop(self) -> float:
         self._stop.set()
         if len(self.samples) < 2:
-            return 0.0
-        return statistics.quantiles(self.samples, n=100)[98]
+            return self.samples[0] if self.samples else 0.0
+        return statistics.quantiles(self.samples, n=100, method="inclusive")[98]
+
+    def summary(self, stall: float) -> dict[str, float]:
+        p99 = self.stop()
+        return {
+            "lag_p99_ms": round(p99 * 1000, 1),
+            "lag_max_ms": round(max(self.samples, default=0.0) * 1000, 1),
+            "stalls": sum(1 for s in self.samples if s >= stall),
+        }
 
 
 Tasks = list[tuple[str, str]]
@@ -106,7 +115,7 @@ async def _aiobotocore(url: str, tasks: Tasks) -> dict[str, Any]:
     from aiobotocore.session import get_session
 
     calls = 0
-    lag = _Lag()
+    lag = Lag()
     monitor = asyncio.create_task(lag.run())
     config = AioConfig(max_pool_connections=100, retries={"mode": "standard"})
     async with get_session().create_client(
@@ -131,7 +140,7 @@ async def _aiobotocore(url: str, tasks: Tasks) -> dict[str, Any]:
 async def _hooks(url: str, tasks: Tasks, coalesce: bool) -> dict[str, Any]:
     from async_hooks import AsyncAwsHook
 
-    lag = _Lag()
+    lag = Lag()
     monitor = asyncio.create_task(lag.run())
     async with AsyncAwsHook(endpoint_url=url, region_name=REGION) as hook:
         results = await asyncio.gather(

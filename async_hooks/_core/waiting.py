@@ -1,9 +1,10 @@
 """The waiting engine: one poller under every hook's ``wait_for_job``.
 
-poll (through the hook's pipeline) -> status -> terminal? -> sleep (interval x backoff, jittered,
-capped) -> poll ... until success (a ``JobResult``), a failure state (``JobFailedError``) or the
-deadline (``JobTimeoutError``). A poll that fails with a retryable error after the pipeline's own
-retries is logged and the wait goes on; a client error (404, 403, bad request) ends it.
+poll (through the hook's pipeline) -> status -> terminal? -> sleep until the next poll is due
+(polls start every interval x backoff, jittered, capped) -> poll ... until success (a
+``JobResult``), a failure state (``JobFailedError``) or the deadline (``JobTimeoutError``). A
+poll that fails with a retryable error after the pipeline's own retries is logged and the wait
+goes on; a client error (404, 403, bad request) ends it.
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ async def _poll_until_terminal(
     interval = timing.poll_interval
     while True:
         state.polls += 1
+        due = loop.time()
         try:
             payload = await plan.describe()
         except ServiceError as error:
@@ -210,5 +212,7 @@ async def _poll_until_terminal(
         sleep = interval
         if timing.jitter:
             sleep *= 1.0 + random.uniform(-timing.jitter, timing.jitter)
-        await asyncio.sleep(sleep)
+        # Polls start every interval: the time the poll took (its latency, a coalescing tick's
+        # window, the pipeline's retries) comes out of the sleep instead of adding to it.
+        await asyncio.sleep(max(0.0, sleep - (loop.time() - due)))
         interval = min(interval * timing.backoff, timing.max_poll_interval)

@@ -104,8 +104,9 @@ class WaitForJobMixin:
         class RunGlueJob(WaitForJobMixin, BaseOperator):
             def execute(self, context):
                 run_id = ...start the run...
-                return self.wait_or_defer(JobWait("aws", {"conn_id": "aws"}, ["glue", run_id],
-                                                  {"job_name": self.job_name}))
+                return self.wait_or_defer(context, JobWait(
+                    "aws", {"conn_id": "aws"}, ["glue", run_id], {"job_name": self.job_name}
+                ))
 
     ``self.deferrable`` picks the path. Either way the task returns the result summary (an
     XCom) or fails with ``JobWaitError`` carrying the provider's reason.
@@ -113,14 +114,18 @@ class WaitForJobMixin:
 
     deferrable: bool = False
 
-    def wait_or_defer(self, wait: JobWait, *, method_name: str = "execute_complete") -> Any:
+    def wait_or_defer(
+        self, context: Any, wait: JobWait, *, method_name: str = "execute_complete"
+    ) -> Any:
+        """Defer to ``wait.trigger()`` (Airflow resumes in ``method_name``), or, not deferrable,
+        wait here and hand the same event to ``method_name`` with this ``context``."""
         if self.deferrable:
             trigger = wait.trigger()
             timeout = None
             if trigger.deadline is not None:
                 timeout = dt.timedelta(seconds=trigger.deadline - time.time() + DEFERRAL_GRACE)
             self.defer(trigger=trigger, method_name=method_name, timeout=timeout)  # type: ignore[attr-defined]
-        return getattr(self, method_name)(None, event=wait.wait_blocking())
+        return getattr(self, method_name)(context, event=wait.wait_blocking())
 
     def execute_complete(self, context: Any, event: Any = None) -> Any:
         """Where Airflow resumes a deferred task (and the blocking path ends)."""

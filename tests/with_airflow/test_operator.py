@@ -22,7 +22,7 @@ def make_operator(wait: JobWait, *, deferrable: bool):
 
     class WaitOperator(WaitForJobMixin, BaseOperator):
         def execute(self, context):
-            return self.wait_or_defer(wait)
+            return self.wait_or_defer(context, wait)
 
     operator = WaitOperator(task_id="wait")
     operator.deferrable = deferrable
@@ -123,3 +123,24 @@ def test_dag_test_runs_the_operator_end_to_end(
     (ti,) = dag_run.get_task_instances()
     assert ti.state == "success"
     assert ti.try_number == 1
+
+
+def test_the_blocking_path_hands_the_context_to_the_resume_method(job_server):
+    from airflow.sdk import BaseOperator
+
+    server = job_server()
+    job = server.create(polls=1)
+    seen = []
+
+    class Recording(WaitForJobMixin, BaseOperator):
+        def execute(self, context):
+            wait = JobWait("http", {"base_url": server.url}, [f"/jobs/{job}"], QUICK)
+            return self.wait_or_defer(context, wait, method_name="done")
+
+        def done(self, context, event=None):
+            seen.append(context)
+            return result_of(event)["status"]
+
+    context = {"ti": "the task instance"}
+    assert Recording(task_id="r").execute(context) == "SUCCEEDED"
+    assert seen == [context]

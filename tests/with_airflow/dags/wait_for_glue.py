@@ -24,7 +24,7 @@ class WaitForGlueRun(WaitForJobMixin, BaseOperator):
             wait_args=["glue", self.run_id],
             wait_kwargs={"job_name": self.job_name, "poll_interval": 0.05, "timeout": 60},
         )
-        return self.wait_or_defer(wait)
+        return self.wait_or_defer(context, wait)
 
 
 with DAG("wait_for_glue", schedule=None, catchup=False) as dag:
