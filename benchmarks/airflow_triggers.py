@@ -29,6 +29,9 @@ from benchmarks import servers
 from benchmarks.waits import Lag
 
 RESULTS = Path(__file__).parent / "results"
+README = Path(__file__).parent.parent / "README.md"
+MARKERS = ("<!-- bench-airflow:start -->", "<!-- bench-airflow:end -->")
+SIZES = [200, 1000]
 APPROACHES = {
     "provider": "Amazon provider GlueJobCompleteTrigger",
     "shared_client": "one shared aiobotocore client",
@@ -163,28 +166,18 @@ def child(approach: str, url: str, job: str, runs: list[str], poll: float) -> di
 
 async def _create_job(url: str, n: int, tag: str) -> str:
     from async_hooks import AsyncAwsHook
+    from async_hooks.testing.aws_jobs import create_glue_job
 
     async with AsyncAwsHook(endpoint_url=url, region_name=REGION) as hook:
-        name = f"etl-{tag}"
-        await hook.call(
-            "glue",
-            "create_job",
-            Name=name,
-            Role="etl",
-            Command={"Name": "glueetl"},
-            ExecutionProperty={"MaxConcurrentRuns": n},
-        )
-    return name
+        return await create_glue_job(hook, f"etl-{tag}", n)
 
 
 async def _start_runs(url: str, name: str, n: int) -> list[str]:
     from async_hooks import AsyncAwsHook
+    from async_hooks.testing.aws_jobs import start_glue_runs
 
     async with AsyncAwsHook(endpoint_url=url, region_name=REGION, max_concurrency=20) as hook:
-        runs = await asyncio.gather(
-            *(hook.call("glue", "start_job_run", JobName=name) for _ in range(n))
-        )
-    return [r["JobRunId"] for r in runs]
+        return await start_glue_runs(hook, name, n)
 
 
 def _row(url: str, approach: str, n: int, poll: float, env: dict[str, str]) -> dict[str, Any]:
@@ -245,7 +238,7 @@ def _markdown(rows: list[dict[str, Any]], poll: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
     parser.add_argument("--poll", type=float, default=1.0)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -292,7 +285,16 @@ def main() -> None:
     (RESULTS / f"airflow-{stamp}.json").write_text(text + "\n")
     (RESULTS / "latest-airflow.json").write_text(text + "\n")
     (RESULTS / "latest-airflow.md").write_text(_markdown(rows, args.poll))
+    if args.sizes == SIZES:
+        publish(_markdown(rows, args.poll), result["when"])
     print(_markdown(rows, args.poll))
+
+
+def publish(table: str, when: str) -> None:
+    """The full run's table into the README, between its markers (the docs include the file)."""
+    text = README.read_text()
+    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+    README.write_text(f"{text[:start]}\n_Measured {when}._ {table}{text[end:]}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,17 @@ from typing import Any
 from async_hooks.aws import AsyncAwsHook
 from async_hooks.testing.moto import MotoServer
 
-__all__ = ["KINDS", "TERMINAL", "JobSet", "launch", "launch_ecs", "prepare", "start_executions"]
+__all__ = [
+    "KINDS",
+    "TERMINAL",
+    "JobSet",
+    "create_glue_job",
+    "launch",
+    "launch_ecs",
+    "prepare",
+    "start_executions",
+    "start_glue_runs",
+]
 
 KINDS = ("ecs", "glue", "batch")
 
@@ -128,19 +138,30 @@ async def launch_ecs(
 
 
 async def _launch_glue(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:
-    name = f"etl-{tag}"
+    name = await create_glue_job(hook, f"etl-{tag}", count)
+    runs = await start_glue_runs(hook, name, count)
+    return JobSet("glue", runs, {"job_name": name}, "get_job_run")
+
+
+async def create_glue_job(hook: AsyncAwsHook, name: str, max_runs: int) -> str:
+    """A Glue job that allows ``max_runs`` concurrent runs (moto's default is one); its name."""
     await hook.call(
         "glue",
         "create_job",
         Name=name,
-        Role="demo",
+        Role="etl",
         Command={"Name": "glueetl"},
-        ExecutionProperty={"MaxConcurrentRuns": count},
+        ExecutionProperty={"MaxConcurrentRuns": max_runs},
     )
+    return name
+
+
+async def start_glue_runs(hook: AsyncAwsHook, name: str, count: int) -> list[str]:
+    """Start ``count`` runs of the Glue job ``name``; their run ids."""
     runs = await asyncio.gather(
         *(hook.call("glue", "start_job_run", JobName=name) for _ in range(count))
     )
-    return JobSet("glue", [run["JobRunId"] for run in runs], {"job_name": name}, "get_job_run")
+    return [run["JobRunId"] for run in runs]
 
 
 async def _launch_batch(hook: AsyncAwsHook, count: int, tag: str) -> JobSet:

@@ -68,6 +68,7 @@ def aws_conn(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
 def glue_runs(moto_server: MotoServer) -> Callable[..., Awaitable[tuple[str, list[str]]]]:
     """``job_name, run_ids = await glue_runs(count, transitions)`` on the moto server."""
     from async_hooks.aws import AsyncAwsHook
+    from async_hooks.testing.aws_jobs import create_glue_job, start_glue_runs
 
     async def start(count: int = 1, transitions: int | None = None) -> tuple[str, list[str]]:
         if transitions is not None:
@@ -76,18 +77,8 @@ def glue_runs(moto_server: MotoServer) -> Callable[..., Awaitable[tuple[str, lis
             )
         async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
             name = f"etl-{len((await hook.call('glue', 'get_jobs'))['Jobs'])}"
-            await hook.call(
-                "glue",
-                "create_job",
-                Name=name,
-                Role="etl",
-                Command={"Name": "glueetl"},
-                ExecutionProperty={"MaxConcurrentRuns": count},
-            )
-            runs = [
-                (await hook.call("glue", "start_job_run", JobName=name))["JobRunId"]
-                for _ in range(count)
-            ]
+            await create_glue_job(hook, name, count)
+            runs = await start_glue_runs(hook, name, count)
         return name, runs
 
     return start
