@@ -7,9 +7,11 @@ waiting on Batch jobs make a few ``DescribeJobs`` calls per tick, through one cl
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import logging
+import math
 import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -38,7 +40,8 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
     ``hook_kwargs``, calling ``hook.wait_for_job(*wait_args, **wait_kwargs)``; yield one
     ``TriggerEvent`` with ``{"status", "reason", "result"}``.
 
-    ``started_at`` (epoch seconds, default now) and ``polls`` travel with the trigger, so a
+    ``started_at`` (epoch seconds, an aware datetime or ISO 8601; default now) and ``polls``
+    travel with the trigger, so a
     trigger the triggerer re-creates after a restart keeps the wait's deadline
     (``started_at + timeout``) and its back-off instead of starting over. Waiting never submits
     anything, so a re-created trigger is always safe.
@@ -51,7 +54,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         hook_kwargs: Mapping[str, Any] | None = None,
         wait_args: Sequence[Any] = (),
         wait_kwargs: Mapping[str, Any] | None = None,
-        started_at: float | None = None,
+        started_at: float | str | dt.datetime | None = None,
         polls: int = 0,
     ) -> None:
         super().__init__()
@@ -62,13 +65,9 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             raise HookConfigError("wait_args must be a list of positional arguments")
         self.wait_args: list[Any] = plain(list(wait_args), "wait_args")
         self.wait_kwargs: dict[str, Any] = plain(dict(wait_kwargs or {}), "wait_kwargs")
-        if started_at is None:
-            started_at = time.time()
-        if isinstance(started_at, bool) or not isinstance(started_at, (int, float)):
-            raise HookConfigError("started_at must be epoch seconds (a number)")
         if isinstance(polls, bool) or not isinstance(polls, int) or polls < 0:
             raise HookConfigError("polls must be an int >= 0")
-        self.started_at = float(started_at)
+        self.started_at: float = _epoch_seconds(started_at)
         self.polls = polls
         self._defaults = _wait_defaults(self.hook_class)
         self.timeout: float | None = self.wait_kwargs.get("timeout", self._defaults.get("timeout"))
@@ -163,6 +162,25 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         kind = args[0] if args else get("kind")
         job_id = args[1] if len(args) > 1 else get("job_id")
         return (None if kind is None else str(kind)), (None if job_id is None else str(job_id))
+
+
+def _epoch_seconds(value: object) -> float:
+    """``started_at`` as epoch seconds: a number, an aware datetime or an ISO 8601 string
+    (without an offset, UTC, as Airflow's own times are); ``None`` is now."""
+    if value is None:
+        return time.time()
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise HookConfigError(f"started_at {value!r} is not an ISO 8601 time") from None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise HookConfigError("started_at must be epoch seconds, a datetime or an ISO 8601 time")
+    return float(value)
 
 
 @functools.cache

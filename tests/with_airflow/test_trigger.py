@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 
@@ -286,13 +287,14 @@ async def test_500_triggers_on_one_loop_share_one_client_and_coalesce(
     ]
     assert len(triggers) == 500
     state = current_state()
-    seen_clients = set()
+    seen_clients, seen_throttles = set(), set()
     done = asyncio.Event()
 
     async def watch() -> None:
         while not done.is_set():
             # client keys start with the provider; the cache also memoises task definitions
             seen_clients.update(key for key in state.clients._entries if key[0] == "aws")
+            seen_throttles.update(key for key in state.throttles if key[1].startswith("ecs/"))
             await asyncio.sleep(0.02)
 
     watcher = asyncio.create_task(watch())
@@ -304,6 +306,40 @@ async def test_500_triggers_on_one_loop_share_one_client_and_coalesce(
     polls = sum(p["result"]["polls"] for p in payloads)
     describe_calls = proxy.counts["op:DescribeTasks"]
     assert len(seen_clients) == 1, seen_clients  # one ECS client for all 500 triggers
+    assert len(seen_throttles) == 1, seen_throttles  # and one ECS throttle
     assert polls >= 1000
     assert describe_calls <= polls / 20  # per tick: one call per cluster of 100 tasks
     print(f"500 triggers: {polls} polls, {describe_calls} DescribeTasks calls, 1 client")
+
+
+@pytest.mark.parametrize(
+    "started_at",
+    [
+        1_800_000_000,
+        "2027-01-15T08:00:00+00:00",
+        "2027-01-15T10:00:00+02:00",
+        "2027-01-15T08:00:00",  # no offset: UTC, as Airflow's times are
+        dt.datetime(2027, 1, 15, 8, tzinfo=dt.timezone.utc),
+    ],
+)
+def test_started_at_is_epoch_seconds_whatever_form_it_came_in(started_at):
+    trigger = WaitForJobTrigger(
+        "http",
+        hook_kwargs={"base_url": "http://127.0.0.1:1"},
+        wait_args=["/jobs/1"],
+        wait_kwargs={"timeout": 60},
+        started_at=started_at,
+    )
+    assert trigger.serialize()[1]["started_at"] == 1_800_000_000.0  # 2027-01-15 08:00 UTC
+    assert trigger.deadline == 1_800_000_060.0
+
+
+@pytest.mark.parametrize("started_at", ["yesterday", float("nan"), True, [1]])
+def test_a_bad_started_at_is_refused(started_at):
+    with pytest.raises(HookConfigError, match="started_at"):
+        WaitForJobTrigger(
+            "http",
+            hook_kwargs={"base_url": "http://127.0.0.1:1"},
+            wait_args=["/jobs/1"],
+            started_at=started_at,
+        )
