@@ -343,3 +343,36 @@ def test_a_bad_started_at_is_refused(started_at):
             wait_args=["/jobs/1"],
             started_at=started_at,
         )
+
+
+async def test_a_bigquery_job_through_a_gcp_connection_in_the_secrets_backend(
+    fake_google_api, secrets_backend
+):
+    """The gcp provider end to end: Airflow's google_cloud_platform connection (a key in the
+    secrets backend), a token from the fake token endpoint, BigQuery's own error message."""
+    from async_hooks.testing.gcp import make_service_account
+
+    url, api = fake_google_api
+    account = make_service_account(f"{url}/token")
+    secrets_backend(
+        {"gcp_etl": {"conn_type": "google_cloud_platform", "extra": {"keyfile_dict": account}}}
+    )
+    running = {"jobReference": {"jobId": "q1"}, "status": {"state": "RUNNING"}}
+    failed = {
+        "jobReference": {"jobId": "q1"},
+        "status": {"state": "DONE", "errorResult": {"message": "Syntax error at [1:8]"}},
+    }
+    api.jobs["q1"] = [running, failed]
+    trigger = rebuilt(
+        WaitForJobTrigger(
+            "gcp",
+            hook_kwargs={"conn_id": "gcp_etl", "api_root": url},
+            wait_args=["bigquery", "q1"],
+            wait_kwargs={"location": "EU", **QUICK},
+        )
+    )
+    payload = await only_event(trigger)
+    assert payload["status"] == "failed"
+    assert payload["reason"] == "Syntax error at [1:8]"
+    assert payload["result"]["polls"] == 2
+    assert account["private_key"] not in repr(trigger) + str(payload)
