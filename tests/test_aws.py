@@ -492,3 +492,25 @@ def test_explicit_settings_win_and_half_a_key_pair_is_refused(monkeypatch):
         AsyncAwsHook(aws_access_key_id="AKIAONLY")
     with pytest.raises(HookConfigError, match="endpoint_url"):
         AsyncAwsHook(endpoint_url="not a url")
+
+
+async def test_a_services_models_are_read_off_the_loop_once(moto_server, monkeypatch):
+    """The first client of a service parses its JSON models in a worker thread (else ~65 ms
+    of blocked loop for Glue); later clients of that service find them in the shared loader."""
+    import threading
+
+    from async_hooks.aws import hook as aws_hook
+
+    threads = []
+    original = aws_hook._load_models
+
+    def load(service):
+        threads.append((service, threading.current_thread() is threading.main_thread()))
+        original(service)
+
+    monkeypatch.setattr(aws_hook, "_load_models", load)
+    monkeypatch.setattr(aws_hook, "_loaded", {})
+    for endpoint in (moto_server.url, moto_server.url + "/"):
+        async with AsyncAwsHook(endpoint_url=endpoint, region_name="us-east-1") as hook:
+            await hook.call("sqs", "list_queues")
+    assert threads == [("sqs", False)]
