@@ -47,10 +47,12 @@ def tests(session: nox.Session) -> None:
 AIRFLOW_WARNING = "ignore::starlette.exceptions.StarletteDeprecationWarning"
 
 
-@nox.session
+@nox.session(python=PYTHONS)
 def airflow(session: nox.Session) -> None:
     """The Airflow integration against real Apache Airflow 3 (SQLite in a temporary
-    AIRFLOW_HOME, made by the tests) and a moto server."""
+    AIRFLOW_HOME, made by the tests) and a moto server, on every CPython present."""
+    if not _present(str(session.python)):
+        session.skip(f"python{session.python} is not installed here")
     session.install("-e", ".[aws,gcp,airflow]", *_group("test"))
     args = session.posargs or ["tests/with_airflow", "tests/test_public_api.py"]
     session.run("pytest", "-p", "no:cacheprovider", "-W", AIRFLOW_WARNING, *args)
