@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from async_hooks._core.errors import HookConfigError
 from async_hooks.connections import ENV_PREFIXES, Connection
 
-__all__ = ["airflow_loaded", "preset_connections", "resolve_connection"]
+__all__ = ["airflow_loaded", "airflow_looks_up", "preset_connections", "resolve_connection"]
 
 _presets: ContextVar[Mapping[str, Connection] | None] = ContextVar("presets", default=None)
 
@@ -27,6 +27,12 @@ _presets: ContextVar[Mapping[str, Connection] | None] = ContextVar("presets", de
 def airflow_loaded() -> bool:
     """True inside an Airflow worker, triggerer or ``dag.test()``: the Task SDK is imported."""
     return "airflow.sdk" in sys.modules
+
+
+def airflow_looks_up(conn_id: str) -> bool:
+    """Whether Airflow's look-up decides ``conn_id``: inside Airflow, unless
+    ``ASYNC_HOOKS_CONN_<ID>`` names it explicitly."""
+    return airflow_loaded() and not os.environ.get(ENV_PREFIXES[0] + conn_id.upper())
 
 
 @contextmanager
@@ -46,7 +52,7 @@ def resolve_connection(conn_id: str | None) -> Connection | None:
     preset = (_presets.get() or {}).get(conn_id)
     if preset is not None:
         return preset
-    if not airflow_loaded() or os.environ.get(ENV_PREFIXES[0] + conn_id.upper()):
+    if not airflow_looks_up(conn_id):
         return Connection.from_env(conn_id)
     from async_hooks.airflow._connections import airflow_connection
 

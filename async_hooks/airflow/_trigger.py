@@ -12,7 +12,6 @@ import functools
 import inspect
 import logging
 import math
-import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -21,12 +20,11 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from async_hooks._core.errors import HookConfigError, HookError
 from async_hooks._core.hook import AsyncBaseHook
-from async_hooks._core.lookup import airflow_loaded, preset_connections
+from async_hooks._core.lookup import airflow_looks_up, preset_connections
 from async_hooks._core.redact import mask_mapping
 from async_hooks.airflow._connections import airflow_connection_shared
 from async_hooks.airflow._events import WaitOutcome
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, hook_class, plain
-from async_hooks.connections import ENV_PREFIXES
 
 __all__ = ["WaitForJobTrigger"]
 
@@ -67,6 +65,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         self.wait_kwargs: dict[str, Any] = plain(dict(wait_kwargs or {}), "wait_kwargs")
         if isinstance(polls, bool) or not isinstance(polls, int) or polls < 0:
             raise HookConfigError("polls must be an int >= 0")
+        _check_wait_arguments(self.hook_class, provider, self.wait_args, self.wait_kwargs)
         self.started_at: float = _epoch_seconds(started_at)
         self.polls = polls
         self._defaults = _wait_defaults(self.hook_class)
@@ -133,11 +132,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         in ``__init__`` would block the loop every trigger shares."""
         conn_id = self.hook_kwargs.get("conn_id")
         presets = {}
-        if (
-            isinstance(conn_id, str)
-            and airflow_loaded()
-            and not os.environ.get(ENV_PREFIXES[0] + conn_id.upper())
-        ):
+        if isinstance(conn_id, str) and airflow_looks_up(conn_id):
             found = await airflow_connection_shared(conn_id)
             if found is not None:
                 presets[conn_id] = found
@@ -183,10 +178,25 @@ def _epoch_seconds(value: object) -> float:
     return float(value)
 
 
+def _check_wait_arguments(
+    cls: type[AsyncBaseHook], provider: str, args: list[Any], kwargs: dict[str, Any]
+) -> None:
+    """Arguments ``wait_for_job`` cannot take fail here, in the worker, not in the triggerer."""
+    try:
+        _wait_signature(cls).bind(None, *args, **kwargs)
+    except TypeError as error:
+        raise HookConfigError(f"wait_args/wait_kwargs for the {provider} hook: {error}") from None
+
+
+@functools.cache
+def _wait_signature(cls: type[AsyncBaseHook]) -> inspect.Signature:
+    return inspect.signature(cls.wait_for_job)
+
+
 @functools.cache
 def _wait_defaults(cls: type[AsyncBaseHook]) -> dict[str, Any]:
     """The defaults of ``cls.wait_for_job``'s timing keywords (a resumed wait needs them)."""
-    parameters = inspect.signature(cls.wait_for_job).parameters
+    parameters = _wait_signature(cls).parameters
     return {
         name: parameter.default
         for name, parameter in parameters.items()

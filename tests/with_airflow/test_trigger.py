@@ -78,7 +78,9 @@ def test_round_trip_through_airflow_keeps_every_setting(
 
 def test_the_rebuilt_hook_has_every_aws_setting(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_MOTO", '{"conn_type": "aws"}')
-    again = rebuilt(WaitForJobTrigger("aws", hook_kwargs=EVERY_AWS_SETTING, wait_args=["glue"]))
+    again = rebuilt(
+        WaitForJobTrigger("aws", hook_kwargs=EVERY_AWS_SETTING, wait_args=["glue", "jr_1"])
+    )
     from async_hooks.airflow._settings import decode_hook_kwargs
 
     hook = again.hook_class(**decode_hook_kwargs(again.hook_kwargs))
@@ -100,6 +102,9 @@ def test_the_rebuilt_hook_has_every_aws_setting(monkeypatch):
         ({"wait_kwargs": {"when": time}}, r"wait_kwargs\['when'\]"),
         ({"wait_args": "glue"}, "wait_args must be a list"),
         ({"polls": -1}, "polls"),
+        ({"wait_args": ["glue"]}, "missing a required argument: 'job_id'"),
+        ({"provider": "http", "wait_args": ["/j"], "wait_kwargs": {"statuskey": "s"}}, "statuskey"),
+        ({"provider": "gcp", "wait_args": ["bigquery", "q", "EU"]}, "too many positional"),
     ],
 )
 def test_what_cannot_travel_is_refused_in_the_worker_with_its_name(kwargs, message):
