@@ -67,7 +67,9 @@ class JobWaitError(AirflowException):  # type: ignore[misc]
     """The job failed, the wait timed out or could not go on: the task fails with the reason.
     ``status`` is ``"failed"`` or ``"timeout"``; ``result`` is the event's summary."""
 
-    def __init__(self, message: str, *, status: str, reason: str | None, result: Any) -> None:
+    def __init__(
+        self, message: str, *, status: str = "failed", reason: str | None = None, result: Any = None
+    ) -> None:  # defaults so that pickle (args, then __dict__) can rebuild it
         super().__init__(message)
         self.status, self.reason, self.result = status, reason, result
 

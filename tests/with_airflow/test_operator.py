@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 
 import pytest
 
@@ -61,6 +62,12 @@ def test_deferrable_failure_fails_the_task_with_the_provider_reason(job_server):
     from airflow.sdk.exceptions import AirflowException
 
     assert isinstance(failed.value, AirflowException)
+    again = pickle.loads(pickle.dumps(failed.value))  # exceptions may cross processes
+    assert (str(again), again.status, again.reason) == (
+        str(failed.value),
+        "failed",
+        "quota exceeded",
+    )
 
 
 def test_deferrable_timeout_fails_the_task(job_server):
