@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,3 +134,26 @@ def run_dev_mode(
         timeout=120,
         env={**os.environ, **env},
     )
+
+
+def in_forked_child(check: Callable[[], bool]) -> tuple[int, bytes]:
+    """Run ``check`` in a forked child; its exit code (0 when ``check`` held, 2 when not, 1 when
+    it raised) and the byte it reported, for the parent to assert on."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # 3.12+ warns that fork() with threads may deadlock; forking such a process is the test.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(read)
+                code = 0 if check() else 2
+            finally:
+                os.write(write, bytes([code]))
+                os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    reported = os.read(read, 1)
+    os.close(read)
+    return os.waitstatus_to_exitcode(status), reported

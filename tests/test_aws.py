@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import traceback
-import warnings
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import in_forked_child
 
 from async_hooks import (
     AsyncAwsHook,
@@ -356,24 +355,13 @@ def test_the_sync_facade_from_plain_threads(moto_server):
 def test_the_sync_facade_across_fork(moto_server):
     hook = _hook(moto_server)
     hook.sync.call("s3", "create_bucket", Bucket="bucket")
-    read, write = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with threads
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.close(read)
-                hook.sync.call("s3", "put_object", Bucket="bucket", Key="child", Body=b"x")
-                code = 0 if hook.stats()["clients_created"] == 2 else 2
-            finally:
-                os.write(write, bytes([code]))
-                os._exit(code)
-    os.close(write)
-    _, status = os.waitpid(pid, 0)
-    child = os.read(read, 1)
-    os.close(read)
-    assert os.waitstatus_to_exitcode(status) == 0, child
+
+    def child() -> bool:
+        hook.sync.call("s3", "put_object", Bucket="bucket", Key="child", Body=b"x")
+        return hook.stats()["clients_created"] == 2
+
+    code, reported = in_forked_child(child)
+    assert code == 0, reported
     assert hook.sync.wait_for_s3_key("bucket", "child", poll_interval=0.01).succeeded
     assert hook.stats()["clients_created"] == 1
     hook.sync.close()

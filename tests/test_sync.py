@@ -11,9 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 
 import pytest
+from conftest import in_forked_child
 
 import async_hooks
 from async_hooks import (
@@ -133,25 +133,13 @@ def test_shared_loop_survives_fork(job_server):
     server = job_server()
     hook = AsyncHttpHook(server.url)
     assert hook.sync.get_json("/ping") == {"ok": True}  # parent's loop and session exist
-    read, write = os.pipe()
-    with warnings.catch_warnings():
-        # 3.12+ warns that fork() with threads may deadlock; this is the case under test.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-        if pid == 0:  # the child: a new loop and session; the parent's are left untouched
-            code = 1
-            try:
-                os.close(read)
-                ok = hook.sync.get_json("/ping") == {"ok": True}
-                code = 0 if ok and hook.stats()["clients_created"] == 2 else 2
-            finally:
-                os.write(write, bytes([code]))
-                os._exit(code)
-    os.close(write)
-    _, status = os.waitpid(pid, 0)
-    child_code = os.read(read, 1)
-    os.close(read)
-    assert os.waitstatus_to_exitcode(status) == 0, child_code
+
+    def child() -> bool:  # a new loop and session; the parent's are left untouched
+        ok = hook.sync.get_json("/ping") == {"ok": True}
+        return ok and hook.stats()["clients_created"] == 2
+
+    code, reported = in_forked_child(child)
+    assert code == 0, reported
     # The parent's cached session still works: the child closed none of its sockets.
     assert hook.sync.get_json("/ping") == {"ok": True}
     assert hook.stats()["clients_created"] == 1
