@@ -4,7 +4,10 @@
 ``AIRFLOW_CONN_MY_API``, so an Airflow deployment's connections work unchanged. Parsing follows
 Airflow's ``Connection._parse_from_uri``: ``scheme://login:password@host:port/schema?extra``,
 percent-decoding login, password, host and schema; ``__extra__`` in the query carries the extras
-as JSON; a host may carry its own protocol (``http://https%3A%2F%2Fexample.com``).
+as JSON; a host may carry its own protocol (``http://https%3A%2F%2Fexample.com``). The JSON form
+follows the Task SDK's ``Connection.from_json``: ``"port": ""`` is no port, a port is an integer
+or a string of one (not a float, not a bool). Both normalise ``conn_type`` as Airflow does.
+Anything malformed is a :class:`HookConfigError` that never shows a password.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from async_hooks._core.errors import HookConfigError
 from async_hooks._core.redact import MASK, mask_mapping
+from async_hooks._core.values import is_encodable
 
 __all__ = ["Connection"]
 
@@ -69,7 +73,7 @@ class Connection:
         the problem without echoing the URI (it may hold a password)."""
         if not isinstance(uri, str):
             raise HookConfigError(f"connection URI must be a str, not {type(uri).__name__}")
-        where = f" of connection {conn_id!r}" if conn_id else ""
+        where = _where(conn_id)
         try:
             return cls._parse_uri(uri.strip(), conn_id)
         except HookConfigError:
@@ -86,11 +90,12 @@ class Connection:
             raise ValueError("no scheme (expected 'type://...')")
         if schemes > 2:
             raise ValueError("more than two '://' separators")
-        scheme = urlsplit(uri).scheme
-        if not scheme or not uri.startswith(f"{scheme}://"):
+        scheme = urlsplit(uri).scheme  # lower-cased, as Airflow reads it
+        prefix = uri[: len(scheme) + 3]
+        if not scheme or prefix.lower() != f"{scheme}://":
             raise ValueError("no scheme (expected 'type://...')")
         host_with_protocol = schemes == 2
-        rest = uri.replace(f"{scheme}://", "" if host_with_protocol else "//", 1)
+        rest = ("" if host_with_protocol else "//") + uri[len(prefix) :]
         if host_with_protocol:
             head = rest.split("://", 1)[0]
             if "@" in head or ":" in head:
@@ -111,7 +116,7 @@ class Connection:
             extra = _extra_from(query[_EXTRA_KEY]) if _EXTRA_KEY in query else query
         schema = unquote(parts.path[1:]) if parts.path[1:] else None
         return cls(
-            conn_type=scheme.replace("-", "_").lower(),
+            conn_type=_normalize_conn_type(scheme),
             host=host or None,
             login=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -124,7 +129,11 @@ class Connection:
     @classmethod
     def from_json(cls, text: str, *, conn_id: str | None = None) -> Connection:
         """Parse Airflow's JSON form: ``{"conn_type": ..., "host": ..., "extra": {...}}``."""
-        where = f" of connection {conn_id!r}" if conn_id else ""
+        where = _where(conn_id)
+        if not isinstance(text, str):
+            raise HookConfigError(
+                f"connection JSON{where} must be a str, not {type(text).__name__}"
+            )
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as error:
@@ -135,14 +144,7 @@ class Connection:
         unknown = sorted(set(data) - set(_FIELDS))
         if unknown:
             raise HookConfigError(f"connection JSON{where} has unknown fields: {unknown}")
-        port = data.get("port")
-        if port is not None:
-            try:
-                port = int(port)
-            except (TypeError, ValueError):
-                raise HookConfigError(f"connection JSON{where}: port must be an integer") from None
-            if not 0 <= port <= 65535:
-                raise HookConfigError(f"connection JSON{where}: port must be in 0..65535")
+        port = _json_port(data.get("port"), where)
         for name in ("conn_type", "host", "login", "password", "schema"):
             value = data.get(name)
             if value is not None and not isinstance(value, str):
@@ -153,7 +155,7 @@ class Connection:
             raise HookConfigError(f"connection JSON{where}: extra must be an object")
         conn_type = data.get("conn_type")
         return cls(
-            conn_type=conn_type.replace("-", "_").lower() if conn_type else None,
+            conn_type=_normalize_conn_type(conn_type) if conn_type else None,
             host=data.get("host") or None,
             login=data.get("login") or None,
             password=data.get("password") or None,
@@ -166,6 +168,11 @@ class Connection:
     @classmethod
     def parse(cls, text: str, *, conn_id: str | None = None) -> Connection:
         """URI or JSON, as Airflow decides: JSON when it starts with ``{``."""
+        if not isinstance(text, str):
+            raise HookConfigError(
+                f"a connection{_where(conn_id)} must be a str (a URI or JSON), not"
+                f" {type(text).__name__}"
+            )
         if text.lstrip().startswith("{"):
             return cls.from_json(text, conn_id=conn_id)
         return cls.from_uri(text, conn_id=conn_id)
@@ -175,6 +182,11 @@ class Connection:
         """Look ``conn_id`` up in ``ASYNC_HOOKS_CONN_<ID>``, then ``AIRFLOW_CONN_<ID>``."""
         if not isinstance(conn_id, str) or not conn_id.strip():
             raise HookConfigError("conn_id must be a non-empty string")
+        if "\x00" in conn_id or not is_encodable(conn_id):
+            raise HookConfigError(
+                "conn_id cannot name an environment variable: it holds a NUL or an unencodable"
+                " character"
+            )
         suffix = conn_id.upper()
         for prefix in ENV_PREFIXES:
             value = os.environ.get(prefix + suffix)
@@ -182,6 +194,36 @@ class Connection:
                 return cls.parse(value, conn_id=conn_id)
         names = " or ".join(prefix + suffix for prefix in ENV_PREFIXES)
         raise HookConfigError(f"unknown conn_id {conn_id!r}: set {names}")
+
+
+def _where(conn_id: str | None) -> str:
+    return f" of connection {conn_id!r}" if conn_id else ""
+
+
+def _normalize_conn_type(conn_type: str) -> str:
+    """Airflow's ``Connection._normalize_conn_type``, exactly (no change of case)."""
+    if conn_type == "postgresql":
+        return "postgres"
+    return conn_type.replace("-", "_")
+
+
+def _json_port(port: Any, where: str) -> int | None:
+    """The Task SDK's ``Connection._coerce_port``: ``None`` or ``""`` is no port; a string is
+    read as an integer; then only an ``int`` (not a bool, not a float) in 0..65535 will do."""
+    if port is None or port == "":
+        return None
+    if isinstance(port, str):
+        try:
+            port = int(port)
+        except ValueError:
+            raise HookConfigError(f"connection JSON{where}: port must be an integer") from None
+    if type(port) is not int:
+        raise HookConfigError(
+            f"connection JSON{where}: port must be an integer, not {type(port).__name__}"
+        )
+    if not 0 <= port <= 65535:
+        raise HookConfigError(f"connection JSON{where}: port must be in 0..65535")
+    return port
 
 
 def _extra_from(text: str) -> dict[str, Any]:

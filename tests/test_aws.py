@@ -25,6 +25,7 @@ from async_hooks import (
     ThrottledError,
 )
 from async_hooks.testing.aws_jobs import launch, start_executions
+from async_hooks.testing.jobserver import until
 
 QUICK = {"poll_interval": 0.01, "jitter": 0.0}
 FAST_RETRY = RetryPolicy(initial_backoff=0.001, max_backoff=0.002)
@@ -72,7 +73,7 @@ async def test_not_found_is_also_a_client_error(moto_server):
     assert isinstance(error, ClientError)
     assert error.response["Error"]["Code"] == "NoSuchKey"
     assert error.code == "NoSuchKey" and error.status == 404
-    assert error.operation_name == "get_object"
+    assert error.operation_name == "GetObject"  # botocore's own name, as its ClientError has
     assert isinstance(error.__cause__, ClientError)
 
 
@@ -90,12 +91,17 @@ async def test_unknown_service_operation_and_kind_are_config_errors(moto_server)
             await hook.call("s3", "list_objects_v2")  # Bucket is required
 
 
-async def test_wait_for_s3_key_waits_for_the_object(moto_server):
+def _logged(caplog, text: str) -> int:
+    return sum(text in r.getMessage() for r in caplog.records)
+
+
+async def test_wait_for_s3_key_waits_for_the_object(moto_server, caplog):
+    caplog.set_level(logging.INFO, logger="async_hooks")
     async with _hook(moto_server) as hook:
         await hook.call("s3", "create_bucket", Bucket="bucket")
 
         async def put_later() -> None:
-            await asyncio.sleep(0.1)
+            await until(lambda: _logged(caplog, "-> ABSENT"))  # a poll found no key yet
             await hook.call("s3", "put_object", Bucket="bucket", Key="k", Body=b"x")
 
         writer = asyncio.create_task(put_later())
@@ -109,7 +115,8 @@ async def test_wait_for_s3_key_times_out(moto_server):
     async with _hook(moto_server) as hook:
         await hook.call("s3", "create_bucket", Bucket="bucket")
         with pytest.raises(JobTimeoutError) as caught:
-            await hook.wait_for_s3_key("bucket", "never", poll_interval=0.02, timeout=0.2)
+            # long enough for a poll to be answered on a busy machine (it polls every 0.02 s)
+            await hook.wait_for_s3_key("bucket", "never", poll_interval=0.02, timeout=2.0)
     assert caught.value.last_status == "ABSENT"
 
 
@@ -144,39 +151,41 @@ async def test_glue_run_logs_each_status_change_once(moto_server, caplog):
     assert states[-1] == "SUCCEEDED"
 
 
-async def test_glue_wait_times_out_and_can_be_cancelled(moto_server):
+async def test_glue_wait_times_out_and_can_be_cancelled(moto_server, caplog):
+    caplog.set_level(logging.INFO, logger="async_hooks")
     moto_server.set_transition("glue::job_run", {"progression": "manual", "times": 10_000})
     async with _hook(moto_server) as hook:
         await hook.call("glue", "create_job", Name="etl", Role="r", Command={"Name": "glueetl"})
         run_id = (await hook.call("glue", "start_job_run", JobName="etl"))["JobRunId"]
         with pytest.raises(JobTimeoutError) as caught:
-            await hook.wait_for_job("glue", run_id, job_name="etl", timeout=0.3, **QUICK)
+            # long enough for a poll to be answered on a busy machine (it polls every 0.01 s)
+            await hook.wait_for_job("glue", run_id, job_name="etl", timeout=2.0, **QUICK)
         assert caught.value.last_status in ("STARTING", "RUNNING")
         task = asyncio.create_task(
-            hook.wait_for_job("glue", run_id, job_name="etl", poll_interval=60)
+            hook.wait_for_job("glue", run_id, job_name="etl", poll_interval=3600)
         )
-        await asyncio.sleep(0.2)
+        # Its first poll answered (each wait logs its first status): it sleeps for an hour.
+        await until(lambda: _logged(caplog, "(new) -> ") == 2)
         started = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 30  # at once, not at the next poll an hour away
 
 
 async def test_athena_query_succeeds(moto_server):
     moto_server.set_transition("athena::execution", {"progression": "manual", "times": 1})
-    async with _hook(moto_server) as hook:
+    async with _hook(moto_server, retry=FAST_RETRY) as hook:
         query = await hook.call(
             "athena",
             "start_query_execution",
             QueryString="select 1",
             ResultConfiguration={"OutputLocation": "s3://results/"},
         )
-        # moto answers BatchGetQueryExecution with 500: Athena's coalescing is tested elsewhere.
-        result = await hook.wait_for_job(
-            "athena", query["QueryExecutionId"], coalesce=False, **QUICK
-        )
-    assert result.status == "SUCCEEDED" and result.polls == 2
+        # moto answers BatchGetQueryExecution with 500: coalesced (the default), the wait polls
+        # alone after three failed batch calls, and succeeds (tests/test_waits_end_early.py).
+        result = await hook.wait_for_job("athena", query["QueryExecutionId"], **QUICK)
+    assert result.status == "SUCCEEDED"
 
 
 async def test_stepfunctions_success_and_failure_with_reason(moto_server):

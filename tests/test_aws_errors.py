@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import pickle
+import socket
 import textwrap
 
 import pytest
@@ -10,6 +12,7 @@ from botocore import exceptions as boto
 from conftest import run_dev_mode
 
 from async_hooks import (
+    HookConfigError,
     HookError,
     NotFoundError,
     PermissionDeniedError,
@@ -101,9 +104,68 @@ def test_connection_errors_are_transient(error, timeout, acted):
     assert isinstance(mapped, TransientError)
     assert mapped.is_timeout is timeout
     assert mapped.may_have_acted is acted
-    # The contract: every AWS ServiceError is also a ClientError with a .response.
+    # The contract: an AWS error without an answer is the botocore class botocore raised for
+    # it, not a ClientError (``except ClientError`` code must not take it for an answer).
+    assert isinstance(mapped, type(error))
+    assert not isinstance(mapped, boto.ClientError)
+    assert mapped.code == type(error).__name__
+    assert mapped.kwargs["endpoint_url"] == "http://x"
+    assert pickle.loads(pickle.dumps(mapped)).__class__ is type(mapped)
+
+
+def test_a_connection_error_class_is_rebuilt_by_name_in_a_fresh_process():
+    """Unpickling in a process that never mapped such an error finds the class by name."""
+    mapped = _map(boto.ProxyConnectionError(proxy_url="http://p", error="refused"))
+    blob = pickle.dumps(mapped)
+    script = f"import pickle; e = pickle.loads({blob!r}); print(type(e).__name__, e.retryable)"
+    out = run_dev_mode(script)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["AwsProxyConnectionError", "True"]
+
+
+def test_the_client_error_face_has_botocores_operation_name():
+    mapped = _map(_client_error("ValidationException", 400))
     assert isinstance(mapped, boto.ClientError)
-    assert mapped.response["Error"]["Code"] == type(error).__name__
+    assert mapped.operation_name == "DescribeJobs"  # botocore's, as ClientError has it
+    assert mapped.operation == "describe_jobs"  # the method name, as async_hooks calls it
+
+
+def _dns_failure(errno: int) -> boto.EndpointConnectionError:
+    """What aiobotocore raises when aiohttp's resolver fails: botocore's error wrapping
+    aiohttp's ``ClientConnectorDNSError`` wrapping the resolver's ``gaierror``."""
+    from aiohttp import ClientConnectorDNSError
+    from aiohttp.client_reqrep import ConnectionKey
+
+    key = ConnectionKey("batch.mars-north-9.amazonaws.com", 443, True, True, None, None, None)
+    dns = ClientConnectorDNSError(key, socket.gaierror(errno, "resolver says no"))
+    return boto.EndpointConnectionError(
+        endpoint_url="https://batch.mars-north-9.amazonaws.com/", error=dns
+    )
+
+
+def test_a_host_that_does_not_resolve_is_a_config_error_naming_it():
+    mapped = _map(_dns_failure(socket.EAI_NONAME))
+    assert isinstance(mapped, HookConfigError)
+    assert "batch.mars-north-9.amazonaws.com" in str(mapped)
+
+
+def test_a_temporary_resolver_failure_stays_transient():
+    mapped = _map(_dns_failure(socket.EAI_AGAIN))
+    assert isinstance(mapped, TransientError)
+    assert isinstance(mapped, boto.EndpointConnectionError)
+
+
+async def test_a_region_that_does_not_exist_ends_a_wait_at_once():
+    """Through the real resolver: the host of a made-up region does not resolve."""
+    from async_hooks import AsyncAwsHook
+
+    hook = AsyncAwsHook(
+        region_name="mars-north-9", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    async with hook:
+        with pytest.raises(HookConfigError, match=r"batch\.mars-north-9\.amazonaws\.com"):
+            await hook.wait_for_job("batch", "job-1", poll_interval=0.01, timeout=600)
+    assert hook.stats()["retries"] == 0
 
 
 DEV_MODE_SCRIPT = textwrap.dedent(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 
 import pytest
 
 from async_hooks import AsyncAwsHook, JobFailedError, JobTimeoutError, NotFoundError, RetryPolicy
 from async_hooks.testing.aws_jobs import launch
+from async_hooks.testing.jobserver import until
 
 QUICK = {"poll_interval": 0.05, "jitter": 0.1, "timeout": 30}
 
@@ -31,7 +33,11 @@ class AthenaBoard:
         self.polls = polls
         self.unprocessed = set(unprocessed)
         self.batch_sizes: list[int] = []
+        self.batches: list[list[str]] = []
         self.ids = ids
+        self.hold_first_batch = False  # hold the first batch answer until ``release`` is set
+        self.held = threading.Event()
+        self.release = threading.Event()
 
     def _execution(self, query_id: str) -> dict:
         self.seen[query_id] += 1
@@ -46,6 +52,12 @@ class AthenaBoard:
     def batch(self, body: dict) -> tuple[int, dict]:
         ids = body["QueryExecutionIds"]
         self.batch_sizes.append(len(ids))
+        self.batches.append(list(ids))
+        if self.hold_first_batch and len(self.batches) == 1:
+            self.held.set()
+            # Blocks the endpoint's own thread (answers are computed synchronously there): the
+            # batch call stays in flight until the test lets it go.
+            assert self.release.wait(30), "the test never released the held batch call"
         found = [self._execution(i) for i in ids if i not in self.unprocessed]
         unprocessed = [
             {"QueryExecutionId": i, "ErrorCode": "X", "ErrorMessage": "later"}
@@ -100,16 +112,21 @@ async def test_each_wait_keeps_its_own_timeout(aws_json_endpoint):
 
 async def test_a_cancelled_wait_leaves_its_tick_and_fails_nobody(aws_json_endpoint):
     board = AthenaBoard([f"q{n}" for n in range(10)], polls=3)
+    board.hold_first_batch = True
     endpoint = _athena(aws_json_endpoint, board)
     async with _hook(endpoint.url) as hook:
         tasks = [
             asyncio.create_task(hook.wait_for_job("athena", f"q{n}", **QUICK)) for n in range(10)
         ]
-        await asyncio.sleep(0.06)
+        await until(board.held.is_set)  # the first tick's batch call, with q3 in it, in flight
         tasks[3].cancel()
+        await asyncio.wait([tasks[3]])  # q3's wait ended while its tick was still out
+        board.release.set()
         results = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(results[3], asyncio.CancelledError)
     assert all(r.succeeded for n, r in enumerate(results) if n != 3)
+    assert "q3" in board.batches[0]
+    assert len(board.batches) > 1 and not any("q3" in batch for batch in board.batches[1:])
 
 
 async def test_a_failing_batch_call_never_fails_the_waits(aws_json_endpoint):
@@ -194,23 +211,42 @@ async def test_a_closed_hook_does_not_break_the_polls_other_hooks_share(moto_ser
     url = moto_server.url
     async with AsyncAwsHook(endpoint_url=url, region_name="us-east-1") as setup:
         launched = await launch(setup, "ecs", 4, "t")
-    early, late = launched.ids[:2], launched.ids[2:]
+        early, late = launched.ids[:2], launched.ids[2:]
+        cluster = launched.identifiers["cluster"]
+        for _ in range(2):  # moto's tasks stop on their fourth describe: `early` after two more
+            await setup.call("ecs", "describe_tasks", cluster=cluster, tasks=early)
     first = AsyncAwsHook(endpoint_url=url, region_name="us-east-1")
     second = AsyncAwsHook(endpoint_url=url, region_name="us-east-1")
 
-    async def wait_with(hook, tasks, delay):
-        await asyncio.sleep(delay)
-        async with hook:
+    def describe_calls(hook) -> int:
+        return hook.stats()["operations"].get("aws:ecs:describe_tasks", {}).get("calls", 0)
+
+    second_calls_when_first_closed: list[int] = []
+
+    async def wait_first():
+        async with first:
+            done = await asyncio.gather(
+                *(first.wait_for_job("ecs", t, **launched.identifiers, **QUICK) for t in early)
+            )
+        second_calls_when_first_closed.append(describe_calls(second))
+        return done
+
+    async def wait_second():
+        # Join once `first` has started the shared poller; its waits end on their second poll,
+        # ours need four: `second` polls on after `first` closed.
+        await until(lambda: describe_calls(first) >= 1)
+        async with second:
             return await asyncio.gather(
-                *(hook.wait_for_job("ecs", t, **launched.identifiers, **QUICK) for t in tasks)
+                *(second.wait_for_job("ecs", t, **launched.identifiers, **QUICK) for t in late)
             )
 
     # `first` starts the shared poller, finishes and closes while `second` still waits
-    done_first, done_second = await asyncio.gather(
-        wait_with(first, early, 0.0), wait_with(second, late, 0.12)
-    )
+    done_first, done_second = await asyncio.gather(wait_first(), wait_second())
     assert all(r.succeeded for r in done_first + done_second)
     assert done_second[0].polls > 1
+    # `second` polled after `first` had closed: those shared polls went through a live hook.
+    (calls_then,) = second_calls_when_first_closed
+    assert describe_calls(second) > calls_then
 
 
 async def test_glue_waits_on_runs_of_one_job_share_get_job_runs_pages(moto_server):

@@ -21,9 +21,18 @@ from async_hooks import (
     RetryPolicy,
 )
 from async_hooks.testing.gcp import make_service_account
+from async_hooks.testing.jobserver import until
 
 QUICK = {"poll_interval": 0.01, "jitter": 0.0}
 FAST_RETRY = RetryPolicy(initial_backoff=0.001, max_backoff=0.002)
+#: A timeout that ends a wait on a job that never finishes: long enough for its first polls to be
+#: answered on a busy machine (a wait polls every 0.01 s, a poll takes milliseconds).
+NEVER_DONE_TIMEOUT = 2.0
+
+
+def _logged(caplog, status: str) -> int:
+    """How many waits logged a change to ``status`` (each wait logs it when its poll is read)."""
+    return sum(r.getMessage().endswith(f" -> {status}") for r in caplog.records)
 
 
 async def test_storage_round_trip(gcs_emulator):
@@ -56,12 +65,13 @@ async def test_missing_objects_are_not_found(gcs_emulator):
         assert not await hook.exists("data", "missing")
 
 
-async def test_wait_for_object(gcs_emulator):
+async def test_wait_for_object(gcs_emulator, caplog):
+    caplog.set_level(logging.INFO, logger="async_hooks")
     gcs_emulator.create_bucket("data")
     async with AsyncGcpHook() as hook:
 
         async def write_later() -> None:
-            await asyncio.sleep(0.1)
+            await until(lambda: _logged(caplog, "ABSENT") == 1)  # a poll found nothing yet
             await hook.upload("data", "_SUCCESS", b"done")
 
         writer = asyncio.create_task(write_later())
@@ -138,21 +148,27 @@ async def test_operation_error_carries_the_message(fake_google_api):
     assert caught.value.reason == "quota exceeded in region (code 9)"
 
 
-async def test_operation_timeout_and_cancellation(fake_google_api):
+async def test_operation_timeout_and_cancellation(fake_google_api, caplog):
+    caplog.set_level(logging.INFO, logger="async_hooks")
     url, api = fake_google_api
     name = "projects/p/operations/slow"
-    api.operations[name] = [_operation(False)]
+    api.operations[name] = [_operation(False)]  # never done: every poll answers RUNNING
     async with AsyncGcpHook(service_file=make_service_account(f"{url}/token")) as hook:
         with pytest.raises(JobTimeoutError) as caught:
-            await hook.wait_for_operation(name, api_root=f"{url}/v1", timeout=0.2, **QUICK)
+            await hook.wait_for_operation(
+                name, api_root=f"{url}/v1", timeout=NEVER_DONE_TIMEOUT, **QUICK
+            )
         assert caught.value.last_status == "RUNNING"
+        assert caught.value.result is not None
+        assert caught.value.result.elapsed >= NEVER_DONE_TIMEOUT
         task = asyncio.create_task(
-            hook.wait_for_operation(name, api_root=f"{url}/v1", poll_interval=60)
+            hook.wait_for_operation(name, api_root=f"{url}/v1", poll_interval=3600)
         )
-        await asyncio.sleep(0.1)
+        # Its first poll answered: the wait now sleeps for an hour, and is cancelled there.
+        await until(lambda: _logged(caplog, "RUNNING") == 2)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(task, 2)
+            await asyncio.wait_for(task, 30)  # at once, not at the next poll an hour away
 
 
 async def test_operation_name_without_api_root_is_a_config_error():
@@ -212,20 +228,22 @@ async def test_bigquery_arguments_are_checked():
 async def test_one_token_refresh_for_50_callers_and_a_cancelled_one_fails_nobody(fake_google_api):
     url, api = fake_google_api
     api.jobs["job-1"] = [_job("DONE")]
-    api.token_delay = 0.3  # the refresh is still in flight when one caller is cancelled
+    api.hold_tokens()  # the grant waits for the test: the refresh is in flight until released
     async with AsyncGcpHook(
         service_file=make_service_account(f"{url}/token"), api_root=url
     ) as hook:
         tasks = [
             asyncio.create_task(hook.wait_for_job("bigquery", "job-1", **QUICK)) for _ in range(50)
         ]
-        await asyncio.sleep(0.1)
-        assert api.refreshes == 1
+        await until(lambda: api.token_requests == 1)  # the refresh reached the server
         tasks[0].cancel()
+        await asyncio.wait([tasks[0]])  # gone while the refresh is still held
+        assert api.refreshes == 0 and api.token_requests == 1
+        api.release_tokens()
         results = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(results[0], asyncio.CancelledError)
     assert all(r.succeeded for r in results[1:])
-    assert api.refreshes == 1
+    assert api.refreshes == 1 and api.token_requests == 1
 
 
 async def test_planted_key_and_token_appear_nowhere(fake_google_api, caplog, monkeypatch):

@@ -16,6 +16,7 @@ from async_hooks import (
     ThrottledError,
     TransientError,
 )
+from async_hooks.testing.jobserver import until
 
 FAST = RetryPolicy(max_attempts=5, initial_backoff=0.01, max_backoff=0.05)
 
@@ -153,13 +154,13 @@ async def test_cancellation_during_an_attempt_ends_the_call_at_once(scripted):
     assert hook.stats()["errors"] == 0
 
 
-async def test_cancellation_during_backoff_ends_the_call_at_once(scripted):
+async def test_cancellation_during_backoff_ends_the_call_at_once(scripted, caplog):
+    caplog.set_level("INFO", logger="async_hooks")
     url, script = scripted([(503, {"Retry-After": "30"})])
     async with AsyncHttpHook(url, retry=FAST) as hook:
         task = asyncio.create_task(hook.request("GET", "/x"))
-        while not script.requests:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
+        # The retry is logged just before its 30 s back-off sleep starts.
+        await until(lambda: any("retrying in" in r.getMessage() for r in caplog.records))
         started = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

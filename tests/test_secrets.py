@@ -70,3 +70,196 @@ def test_secret_headers_are_masked_in_request_info():
     )
     assert info.headers["Authorization"] == "***"
     assert info.headers["X-Api-Key"] == "***"
+
+
+# --------------------------------------------------------------------------- every kind, echoed
+# A hostile (or merely careless) server echoes the credentials it was sent: in an error body, in
+# a job's failure reason. Each kind of secret is planted, each failure provoked, and none of the
+# secrets may show in any str, repr, formatted traceback (causes included) or log record.
+
+AWS_SECRET = "pl4nted/AWS+secret/KEY0123456789abcdefghij"
+AWS_SESSION = "pl4nted-AWS-session-token-FwoGZXIvYXdzEJr"
+BEARER = "pl4nted-bearer-T0KEN-4567"
+
+
+def _texts_of(error: BaseException) -> list[str]:
+    texts = [str(error), repr(error), "".join(traceback.format_exception(error))]
+    cause: BaseException | None = error
+    while cause is not None:  # every link, also those a traceback would not print
+        texts += [str(cause), repr(cause)]
+        cause = cause.__cause__ or cause.__context__
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, str):
+        texts.append(reason)
+    return texts
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Every record of async_hooks' logger, and every record at INFO and above of any logger.
+
+    botocore's own DEBUG records dump whole requests and answers (its wire log, which a user
+    turns on to see exactly that): they are botocore's, not the failures' texts.
+    """
+    return [
+        caplog.handler.format(record)
+        for record in caplog.records
+        if record.name.startswith("async_hooks") or record.levelno >= logging.INFO
+    ]
+
+
+def _assert_absent(secrets: list[str], texts: list[str]) -> None:
+    for secret in secrets:
+        for text in texts:
+            assert secret not in text, f"a planted secret shows in: {text[:300]!r}"
+
+
+def _echo_app(reply):
+    """An aiohttp app answering every request with ``reply(request, body_text)``."""
+    from aiohttp import web
+
+    async def handle(request: web.Request) -> web.Response:
+        return reply(request, await request.text())
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+async def test_http_credentials_echoed_by_the_server_show_nowhere(
+    threaded_server, monkeypatch, caplog
+):
+    from aiohttp import web
+
+    seen: list[str] = []
+
+    def reply(request, _body):
+        echoed = request.headers.get("Authorization", "")
+        seen.append(echoed)
+        if echoed.startswith("Basic "):  # and what it decodes to: "agent:<password>"
+            echoed += " = " + base64.b64decode(echoed[6:]).decode()
+        if request.path == "/job":
+            return web.json_response({"status": "FAILED", "reason": f"denied for {echoed}"})
+        status = 500 if request.path == "/flaky" else 403
+        return web.Response(status=status, text=f"you sent {echoed}")
+
+    server = threaded_server(_echo_app(reply))
+    host_port = server.url.removeprefix("http://")
+    monkeypatch.setenv("AIRFLOW_CONN_ECHOED", f"http://agent:{PASSWORD}@{host_port}")
+    caplog.set_level(logging.DEBUG)
+    fast = RetryPolicy(max_attempts=2, initial_backoff=0.001, max_backoff=0.002)
+    errors: list[BaseException] = []
+    hooks = [AsyncHttpHook(conn_id="echoed", retry=fast), AsyncHttpHook(server.url, auth=BEARER)]
+    for hook in hooks:
+        async with hook:
+            for call in (
+                hook.request("GET", "/denied"),
+                hook.request("GET", "/flaky"),
+                hook.wait_for_job("/job", poll_interval=0.01),
+            ):
+                with pytest.raises(HookError) as caught:
+                    await call
+                errors.append(caught.value)
+    assert f"Basic {_forms(PASSWORD)[1]}" in seen and f"Bearer {BEARER}" in seen  # not vacuous
+    texts = [repr(hook) for hook in hooks] + _logged(caplog)
+    for error in errors:
+        texts += _texts_of(error)
+    assert any("denied for" in text for text in texts)
+    _assert_absent([*_forms(PASSWORD), BEARER], texts)
+
+
+async def test_aws_secret_key_and_session_token_echoed_by_the_server_show_nowhere(
+    threaded_server, caplog
+):
+    from aiohttp import web
+
+    from async_hooks import AsyncAwsHook, JobFailedError
+
+    seen: list[str] = []
+
+    def reply(request, body):
+        token = request.headers.get("X-Amz-Security-Token", "")
+        seen.append(token)
+        echoed = f"token {token} secret {AWS_SECRET}"
+        if "t-failed" in body:
+            task = {
+                "taskArn": "arn:aws:ecs:us-east-1:1:task/c/t-failed",
+                "lastStatus": "STOPPED",
+                "stoppedReason": echoed,
+                "containers": [{"name": "main", "exitCode": 1}],
+            }
+            answer: dict = {"tasks": [task], "failures": []}
+            return web.json_response(answer, content_type="application/x-amz-json-1.1")
+        error = {"__type": "AccessDeniedException", "message": echoed}
+        return web.json_response(error, status=400, content_type="application/x-amz-json-1.1")
+
+    server = threaded_server(_echo_app(reply))
+    caplog.set_level(logging.DEBUG)
+    hook = AsyncAwsHook(
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIAPLANTED",
+        aws_secret_access_key=AWS_SECRET,
+        aws_session_token=AWS_SESSION,
+    )
+    errors: list[BaseException] = []
+    async with hook:
+        with pytest.raises(HookError) as denied:
+            await hook.call("ecs", "list_clusters")
+        errors.append(denied.value)
+        with pytest.raises(JobFailedError) as failed:
+            await hook.wait_for_job("ecs", "t-failed", cluster="c", poll_interval=0.01)
+        errors.append(failed.value)
+    assert AWS_SESSION in seen  # the server did see the token
+    assert isinstance(denied.value.__cause__, Exception)  # botocore's ClientError, kept
+    texts = [repr(hook), *_logged(caplog)]
+    for error in errors:
+        texts += _texts_of(error)
+    assert any("token" in text and MASK_TEXT in text for text in texts)
+    _assert_absent([AWS_SECRET, AWS_SESSION], texts)
+
+
+MASK_TEXT = "***"
+
+
+async def test_gcp_private_key_and_live_access_token_echoed_by_the_server_show_nowhere(
+    threaded_server, caplog
+):
+    import secrets as random_secrets
+
+    from aiohttp import web
+
+    from async_hooks import AsyncGcpHook, JobFailedError
+    from async_hooks.testing.gcp import make_service_account
+
+    issued: list[str] = []
+    key_line: list[str] = []
+
+    def reply(request, _body):
+        if request.path == "/token":
+            issued.append(f"ya29.{random_secrets.token_urlsafe(24)}")
+            return web.json_response({"access_token": issued[-1], "expires_in": 3600})
+        echoed = f"{request.headers.get('Authorization', '')} {key_line[0]}"
+        if request.path.endswith("/bad"):
+            status = {"state": "DONE", "errorResult": {"message": f"rejected {echoed}"}}
+            return web.json_response({"status": status})
+        return web.json_response({"error": {"code": 403, "message": echoed}}, status=403)
+
+    server = threaded_server(_echo_app(reply))
+    account = make_service_account(f"{server.url}/token")
+    key_line.append(account["private_key"].splitlines()[3])
+    caplog.set_level(logging.DEBUG)
+    hook = AsyncGcpHook(service_file=account, api_root=server.url, retry=RetryPolicy.none())
+    errors: list[BaseException] = []
+    async with hook:
+        with pytest.raises(JobFailedError) as failed:
+            await hook.wait_for_job("bigquery", "bad", poll_interval=0.01)
+        errors.append(failed.value)
+        with pytest.raises(HookError) as denied:
+            await hook.wait_for_job("bigquery", "denied", poll_interval=0.01)
+        errors.append(denied.value)
+    assert issued  # a live token was obtained, and the server echoed it back
+    texts = [repr(hook), *_logged(caplog)]
+    for error in errors:
+        texts += _texts_of(error)
+    assert any("rejected" in text for text in texts)
+    _assert_absent([*issued, key_line[0], account["private_key_id"]], texts)

@@ -149,11 +149,17 @@ def test_shared_loop_survives_fork(job_server):
 def test_executor_runs_coroutines_on_the_loop_within_max_workers():
     running = 0
     peak = 0
+    full = asyncio.Event()  # set on the loop thread when three run at once
 
     async def work(n: int) -> int:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
+        if running == 3:
+            full.set()
+        # The first three wait for each other (a fourth, were it let in, would make peak 4);
+        # then each does its bit of work.
+        await asyncio.wait_for(full.wait(), 30)
         await asyncio.sleep(0.02)
         running -= 1
         return n
@@ -179,7 +185,7 @@ def test_executor_shutdown_cancels_pending_futures_and_refuses_new_work():
         await asyncio.sleep(30)
 
     futures = [executor.submit(hold) for _ in range(3)]
-    started.wait(5)
+    assert started.wait(30)  # one is running, two are pending
     executor.shutdown(wait=True, cancel_futures=True)
     assert all(f.cancelled() for f in futures)
     with pytest.raises(RuntimeError):
@@ -192,18 +198,25 @@ def test_executor_rejects_bad_max_workers():
 
 
 async def test_delay_async_branch_lets_other_tasks_run():
-    ticks = 0
+    ticked = asyncio.Event()
 
     async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
+        for _ in range(5):
             await asyncio.sleep(0.01)
+        ticked.set()
 
+    waiting = asyncio.create_task(delay(60, use_async=True))
     task = asyncio.create_task(ticker())
-    await delay(0.2, use_async=True)
-    task.cancel()
-    assert ticks >= 5
+    await asyncio.wait_for(ticked.wait(), 30)  # five ticks while delay() waits
+    assert not waiting.done()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await task
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await delay(0.05, use_async=True)
+    assert loop.time() - started >= 0.05  # and it waits as long as asked
 
 
 async def test_delay_blocking_branch_blocks_the_loop(monkeypatch):

@@ -16,10 +16,15 @@ from async_hooks import (
     NotFoundError,
     RetryPolicy,
 )
+from async_hooks._core.waiting import PollTiming
 from async_hooks.testing import FaultPlan
+from async_hooks.testing.jobserver import until
 from async_hooks.testing.memory import RssSampler
 
 QUICK = {"poll_interval": 0.02, "jitter": 0.0}
+#: A timeout that ends a wait on a job that never finishes: long enough for its first polls to be
+#: answered on a busy machine (a wait polls every 0.02 s, a poll takes milliseconds).
+NEVER_DONE_TIMEOUT = 2.0
 
 
 async def test_success_returns_a_job_result(job_server):
@@ -77,25 +82,24 @@ async def test_timeout_raises_job_timeout_error_with_last_status(job_server):
     job = server.create(polls=10_000)
     async with AsyncHttpHook(server.url) as hook:
         with pytest.raises(JobTimeoutError) as caught:
-            await hook.wait_for_job(f"/jobs/{job}", timeout=0.3, **QUICK)
+            await hook.wait_for_job(f"/jobs/{job}", timeout=NEVER_DONE_TIMEOUT, **QUICK)
     assert isinstance(caught.value, TimeoutError)
     assert caught.value.last_status == "RUNNING"
     assert caught.value.result is not None and caught.value.result.polls >= 2
+    assert caught.value.result.elapsed >= NEVER_DONE_TIMEOUT
 
 
-async def test_cancelling_the_waiting_task_ends_the_wait_at_once(job_server):
+async def test_cancelling_the_waiting_task_ends_the_wait_at_once(job_server, caplog):
+    caplog.set_level("INFO", logger="async_hooks")
     server = job_server()
     job = server.create(polls=10_000)
     async with AsyncHttpHook(server.url) as hook:
-        task = asyncio.create_task(hook.wait_for_job(f"/jobs/{job}", poll_interval=30))
-        while server.board.requests < 1:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
+        task = asyncio.create_task(hook.wait_for_job(f"/jobs/{job}", poll_interval=3600))
+        # The first poll is answered and read (its status logged): the wait sleeps for an hour.
+        await until(lambda: any(" -> PENDING" in r.getMessage() for r in caplog.records))
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await task
-        assert time.monotonic() - started < 2
+            await asyncio.wait_for(task, 30)  # at once, not at the next poll an hour away
     assert server.board.requests == 1
 
 
@@ -133,16 +137,35 @@ async def test_each_status_change_is_logged_once(job_server, caplog):
     ]
 
 
+def test_the_schedule_multiplies_by_backoff_up_to_max_poll_interval():
+    def schedule(timing: PollTiming, n: int) -> list[float]:
+        intervals = [timing.poll_interval]
+        while len(intervals) < n:
+            intervals.append(timing.next_interval(intervals[-1]))
+        return intervals
+
+    stretched = PollTiming(poll_interval=0.02, backoff=2.0, max_poll_interval=0.1)
+    assert schedule(stretched, 6) == pytest.approx([0.02, 0.04, 0.08, 0.1, 0.1, 0.1])
+    assert schedule(PollTiming(poll_interval=3.0), 3) == [3.0, 3.0, 3.0]  # backoff 1: steady
+    slow = PollTiming(poll_interval=10.0, backoff=1.5, max_poll_interval=60.0)
+    assert schedule(slow, 7) == pytest.approx([10, 15, 22.5, 33.75, 50.625, 60, 60])
+
+
 async def test_backoff_stretches_the_interval(job_server):
     server = job_server()
-    job = server.create(polls=5)
+    job = server.create(polls=5)  # seven polls: PENDING, RUNNING x 5, SUCCEEDED
+    timing = {"poll_interval": 0.02, "backoff": 2.0, "max_poll_interval": 0.1, "jitter": 0.0}
     async with AsyncHttpHook(server.url) as hook:
-        await hook.wait_for_job(
-            f"/jobs/{job}", poll_interval=0.02, backoff=2.0, max_poll_interval=0.1, jitter=0.0
-        )
-    gaps = [b - a for a, b in zip(server.board.arrivals, server.board.arrivals[1:], strict=False)]
-    assert gaps[1] > gaps[0] * 1.5
-    assert max(gaps) < 0.5
+        result = await hook.wait_for_job(f"/jobs/{job}", **timing)
+    assert result.polls == 7
+    intervals = [0.02, 0.04, 0.08, 0.1, 0.1, 0.1]  # the schedule after each poll
+    board = server.board
+    # Sleeps are never shorter than asked: poll n + 1 starts at least intervals[n] after poll
+    # n started, which was after the answer to poll n - 1 (one clock: both loops read
+    # time.monotonic). Lower bounds only; how much later a busy machine makes them is unbounded.
+    for n in range(1, 6):
+        assert board.arrivals[n + 1] - board.answered[n - 1] >= intervals[n], n
+    assert board.arrivals[-1] - board.answered[0] >= sum(intervals[1:])
 
 
 async def test_a_missing_status_key_is_a_config_error(job_server):

@@ -7,7 +7,10 @@ API's maximum; the answers resume the waits a slice at a time. Answers go back t
 an id the answer does not list is polled alone; a batch call that fails with a retryable error
 (after the pipeline's own retries) fails that poll of each wait in it (a transient poll error,
 which never ends a wait); one that fails otherwise is replaced by single polls, so one bad id
-cannot fail unrelated waits. A wait that is cancelled leaves its tick at once.
+cannot fail unrelated waits. A batch operation that keeps failing (``BATCH_FAILURES`` ticks in
+a row: a server that does not implement it, such as moto's Athena) is given up for
+``ALONE_TICKS`` ticks, in which every id is polled alone, and then tried again. A wait that is
+cancelled leaves its tick at once.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ def coalescing_window(poll_interval: float) -> float:
 #: would otherwise hold the loop for every one of them in a single iteration.
 SETTLE_SLICE = 100
 
+#: Batch calls failing in a row (each after the pipeline's retries) before the coalescer polls
+#: ids alone, and for how many ticks it does before it tries the batch operation again.
+BATCH_FAILURES = 3
+ALONE_TICKS = 10
+
 
 class Coalescer:
     """The shared polls of one (connection, kind, identifiers) on one loop.
@@ -44,13 +52,15 @@ class Coalescer:
     have closed since (triggers of one triggerer come and go, each with its own hook).
     """
 
-    __slots__ = ("_flush", "_pending", "_running", "batch_max")
+    __slots__ = ("_alone_ticks", "_failed_in_a_row", "_flush", "_pending", "_running", "batch_max")
 
     def __init__(self, batch_max: int) -> None:
         self.batch_max = batch_max
         self._pending: dict[str, list[_Poll]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._failed_in_a_row = 0
+        self._alone_ticks = 0  # ticks left in which the batch operation is not tried
 
     async def describe(
         self, job_id: str, window: float, fetch_many: FetchMany, fetch_one: FetchOne
@@ -73,23 +83,38 @@ class Coalescer:
     async def _answer(self, pending: dict[str, list[_Poll]]) -> None:
         live = {job_id: polls for job_id, polls in pending.items() if _live(polls)}
         ids = list(live)
+        if self._alone_ticks > 0:
+            self._alone_ticks -= 1
+            await asyncio.gather(*(self._answer_alone(job_id, live[job_id]) for job_id in ids))
+            return
         chunks = [ids[i : i + self.batch_max] for i in range(0, len(ids), self.batch_max)]
         await asyncio.gather(*(self._answer_chunk(chunk, live) for chunk in chunks))
+
+    def _batch_failed(self) -> bool:
+        """Count a failed batch call; True when the coalescer now polls alone for a while."""
+        self._failed_in_a_row += 1
+        if self._failed_in_a_row < BATCH_FAILURES:
+            return False
+        self._alone_ticks = ALONE_TICKS
+        return True
 
     async def _answer_chunk(self, chunk: list[str], pending: dict[str, list[_Poll]]) -> None:
         fetch_many = _live_poll(pending[chunk[-1]]).fetch_many  # the newest poll's hook
         try:
             found = await fetch_many(chunk)
         except ServiceError as error:
-            if error.retryable:
+            gave_up = self._batch_failed()
+            if error.retryable and not gave_up:
                 for job_id in chunk:
                     _settle(pending[job_id], error=error)
                 return
-            found = {}  # a refused batch: poll each job alone instead
+            found = {}  # a refused or failing batch: poll each job alone instead
         except Exception as error:
             for job_id in chunk:
                 _settle(pending[job_id], error=error)
             return
+        else:
+            self._failed_in_a_row = 0
         alone = []
         settled = 0
         for job_id in chunk:
@@ -120,9 +145,10 @@ class Coalescer:
         await asyncio.gather(*self._running, return_exceptions=True)
 
     def __repr__(self) -> str:
+        alone = f" polling alone for {self._alone_ticks} ticks" if self._alone_ticks else ""
         return (
             f"<Coalescer batch_max={self.batch_max} pending={len(self._pending)}"
-            f" ticks_running={len(self._running)}>"
+            f" ticks_running={len(self._running)}{alone}>"
         )
 
 

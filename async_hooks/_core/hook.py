@@ -5,7 +5,8 @@
         throttle.acquire()            shared per scope on this loop (concurrency + rate)
         client = cache.get(key)       one per (loop, connection identity), created once
         fn(client)                    the SDK call
-        map errors                    the provider's one mapping function
+        map errors                    the provider's one mapping function; secrets masked
+                                      in the error and every exception chained to it
         throttle.record_*(), stats
         throttle.release()
 
@@ -16,8 +17,8 @@ client, how to map their errors, and the scope their throttle covers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
-import math
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Hashable
@@ -33,8 +34,10 @@ from async_hooks._core.errors import (
 )
 from async_hooks._core.loopstate import LoopState, current_state
 from async_hooks._core.policy import RetryPolicy
+from async_hooks._core.redact import Redactor, scrub_exception
 from async_hooks._core.stats import HookStats
 from async_hooks._core.throttle import AdaptiveThrottle
+from async_hooks._core.values import is_finite_number
 from async_hooks._core.waiting import JobResult, PollPlan, PollTiming, wait_until_done
 from async_hooks._sync.facade import SyncFacade, blocking
 from async_hooks._sync.run import run_sync
@@ -79,17 +82,14 @@ class AsyncBaseHook(ABC):
             or max_concurrency < 1
         ):
             raise HookConfigError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
-        if rate_limit is not None and (
-            isinstance(rate_limit, bool)
-            or not isinstance(rate_limit, (int, float))
-            or not math.isfinite(rate_limit)
-            or rate_limit <= 0
-        ):
-            raise HookConfigError(f"rate_limit must be a number > 0 (calls/s), got {rate_limit!r}")
+        if rate_limit is not None and (not is_finite_number(rate_limit) or rate_limit <= 0):
+            raise HookConfigError("rate_limit must be a finite number > 0 (calls per second)")
         self.conn_id = conn_id
         self.retry_policy = retry if retry is not None else RetryPolicy()
         self.max_concurrency = max_concurrency
         self.rate_limit = float(rate_limit) if rate_limit is not None else None
+        #: Every secret this hook knows (providers fill it; run-time tokens are added).
+        self._redact = Redactor()
         self._stats = HookStats()
         self._user = _HookUser(next(_ids))
         self._closed_on: weakref.WeakSet[LoopState] = weakref.WeakSet()
@@ -213,8 +213,26 @@ class AsyncBaseHook(ABC):
             raise
         return result
 
+    def _mapped(self, error: Exception, service: str, operation: str) -> BaseException:
+        """``error`` as the provider maps it, chained to it, with secrets masked throughout
+        (a printed traceback shows its causes too). Raise the result outside any ``except``
+        block, so Python does not chain the unmasked original again as ``__context__``."""
+        mapped = self._map_error(error, service, operation)
+        if mapped is not error:
+            mapped.__cause__ = error
+            mapped.__suppress_context__ = True
+        scrub_exception(mapped, self._redact)
+        return mapped
+
     async def _wait(self, plan: PollPlan, timing: PollTiming) -> JobResult:
-        return await wait_until_done(plan, timing)
+        reason_of = plan.reason_of
+
+        def masked_reason(payload: Any) -> str | None:
+            # A failure reason is the provider's text: a server may echo the credentials.
+            reason = reason_of(payload)
+            return None if reason is None else self._redact(reason)
+
+        return await wait_until_done(dataclasses.replace(plan, reason_of=masked_reason), timing)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} conn_id={self.conn_id!r}>"
@@ -234,16 +252,19 @@ async def _attempt(
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
+        failure: BaseException | None = None
         try:
             client = await hook._client(service)
             result = await fn(client)
-        except (asyncio.CancelledError, HookError):
+        except asyncio.CancelledError:
+            raise
+        except HookError as error:  # mapped inside ``fn`` (a REST exchange): mask its causes
+            scrub_exception(error, hook._redact)
             raise
         except Exception as error:
-            mapped = hook._map_error(error, service, operation)
-            if mapped is error:
-                raise
-            raise mapped from error
+            failure = hook._mapped(error, service, operation)
+        if failure is not None:
+            raise failure
     except ServiceError as error:
         if isinstance(error, ThrottledError):
             op_stats.throttled += 1

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from async_hooks._core.errors import HookConfigError
+from async_hooks._core.values import is_finite_number
 
 __all__ = ["RetryPolicy"]
 
@@ -34,7 +34,7 @@ class RetryPolicy:
             raise HookConfigError("RetryPolicy.max_attempts must be at least 1 (the first request)")
         for name in ("initial_backoff", "max_backoff", "max_retry_after"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            if not is_finite_number(value) or value < 0:
                 raise HookConfigError(f"RetryPolicy.{name} must be a finite number >= 0")
         if self.budget is not None and (
             isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 0

@@ -1,11 +1,12 @@
-"""Keep secrets out of reprs, logs and exception text."""
+"""Keep secrets out of reprs, logs and exception text, causes included."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MASK", "Redactor", "is_sensitive", "mask_mapping"]
+__all__ = ["MASK", "RedactedCause", "Redactor", "is_sensitive", "mask_mapping", "scrub_exception"]
 
 MASK = "***"
 
@@ -45,13 +46,31 @@ def mask_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Redactor:
-    """Replaces known secret values inside any text (error bodies, messages)."""
+    """Replaces known secret values inside any text (error bodies, messages).
+
+    Secrets learnt at run time (an access token the hook obtained) are ``add``-ed: a server that
+    echoes the request's ``Authorization`` header must not show the live token either.
+    """
 
     __slots__ = ("_secrets",)
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self._keep(secrets)
+
+    def add(self, secret: str | None) -> None:
+        """Mask ``secret`` from now on (cheap when it is known already: called per request)."""
+        if secret and secret not in self._secrets:
+            self._keep((secret,))
+
+    def _keep(self, secrets: Iterable[str | None]) -> None:
+        found = {s for s in secrets if s and len(s) >= 4}
+        # A multi-line secret (a PEM private key) is masked line by line too: a server may echo
+        # one line of it, and each line of base64 is as secret as the whole.
+        lines = {line.strip() for s in found if "\n" in s for line in s.splitlines()}
+        found |= {line for line in lines if len(line) >= 16}
         # Longest first, so a secret containing another is masked whole.
-        unique = {s for s in secrets if s and len(s) >= 4}
+        unique = {*self._secrets, *found}
         self._secrets = tuple(sorted(unique, key=len, reverse=True))
 
     def __call__(self, text: str) -> str:
@@ -62,3 +81,70 @@ class Redactor:
 
     def __repr__(self) -> str:
         return f"<Redactor of {len(self._secrets)} secrets>"
+
+
+class RedactedCause(Exception):
+    """Stands in a chain for an SDK exception whose text held a secret and could not be masked
+    in place (its ``__str__`` is computed from fields we do not know)."""
+
+
+def scrub_exception(error: BaseException, redact: Redactor) -> None:
+    """Mask secrets in ``error`` and every exception chained to it (``__cause__``,
+    ``__context__``), in place, so a printed traceback shows none.
+
+    An exception's text is fixed through its ``args`` (and the fields botocore and aiohttp
+    build their text from); one that still shows a secret is replaced in the chain by a
+    :class:`RedactedCause` carrying its type name and the masked text.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for link in ("__cause__", "__context__"):
+            linked = getattr(current, link)
+            if linked is None:
+                continue
+            if not _scrub_one(linked, redact):
+                stand_in = RedactedCause(f"{type(linked).__name__}: {redact(_text(linked))}")
+                stand_in.__traceback__ = linked.__traceback__
+                stand_in.__cause__ = linked.__cause__
+                stand_in.__context__ = linked.__context__
+                stand_in.__suppress_context__ = linked.__suppress_context__
+                setattr(current, link, stand_in)
+                linked = stand_in
+            stack.append(linked)
+    _scrub_one(error, redact)
+
+
+def _scrub_one(error: BaseException, redact: Redactor) -> bool:
+    """Mask secrets in one exception's text in place; False when its text still shows one."""
+    text = _text(error)
+    if redact(text) == text:
+        return True
+    error.args = tuple(redact(a) if isinstance(a, str) else a for a in error.args)
+    for name in ("message", "msg", "strerror", "reason"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(error, name, redact(value))
+    response = getattr(error, "response", None)  # botocore's ClientError
+    details = response.get("Error") if isinstance(response, dict) else None
+    if isinstance(details, dict) and isinstance(details.get("Message"), str):
+        details["Message"] = redact(details["Message"])
+    kwargs = getattr(error, "kwargs", None)  # botocore's BotoCoreError formats from these
+    if isinstance(kwargs, dict):
+        for key, value in list(kwargs.items()):
+            if isinstance(value, str):
+                kwargs[key] = redact(value)
+    text = _text(error)
+    return redact(text) == text
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # a half-built SDK error must not hide the real one
+        return ""

@@ -1,12 +1,26 @@
-"""One check for every URL setting: absolute http(s), a host, a valid port, no credentials."""
+"""One check for every URL setting: absolute http(s), a host, a valid port, no credentials.
+
+Messages name the setting and what is wrong, never the URL: it may carry credentials, and a
+broken one cannot be shown safely.
+"""
 
 from __future__ import annotations
+
+import re
 
 from yarl import URL
 
 from async_hooks._core.errors import HookConfigError
 
-__all__ = ["absolute_http_url"]
+__all__ = ["CONTROL_CHARACTERS", "absolute_http_url"]
+
+#: What a host may hold once yarl has IDNA-encoded it: RFC 3986's unreserved and sub-delims
+#: characters, percent-escapes, and ``:`` for IPv6 addresses. Spaces, control characters and
+#: anything else would only fail later, at the resolver.
+_HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:-]+")
+#: yarl drops CR, LF and TAB anywhere in a URL without a word; a URL setting holding any
+#: control character is a mistake, refused rather than silently rewritten.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def absolute_http_url(setting: str, value: object) -> URL:
@@ -16,18 +30,48 @@ def absolute_http_url(setting: str, value: object) -> URL:
     """
     if not isinstance(value, (str, URL)):
         raise HookConfigError(f"{setting} must be a str, not {type(value).__name__}")
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise HookConfigError(f"{setting} has a line break or another control character")
+    # yarl parses lazily: the host (IDNA), the port and the text are computed on first use,
+    # and each can raise. Everything is forced here, inside the try.
     try:
         url = URL(value) if isinstance(value, str) else value
-    except (TypeError, ValueError):
-        raise HookConfigError(f"{setting} is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
+        scheme, raw_host = url.scheme, url.raw_host
+    except (TypeError, ValueError) as error:  # UnicodeError is a ValueError
+        raise HookConfigError(f"{setting} is not a valid URL{_why(error)}") from None
+    if scheme not in ("http", "https") or not raw_host:
+        shown = scheme if scheme.isascii() and scheme.isalnum() else "?"
         raise HookConfigError(
-            f"{setting} must be an absolute http(s) URL with a host, got scheme {url.scheme!r}"
+            f"{setting} must be an absolute http(s) URL with a host, got scheme {shown!r}"
         )
     try:
+        host = url.host
+    except (TypeError, ValueError):
+        raise HookConfigError(f"{setting} has a host that is not a valid IDNA name") from None
+    if not host or not _HOST.fullmatch(raw_host):
+        raise HookConfigError(f"{setting} has a host with characters a host name cannot hold")
+    try:
         url.port  # noqa: B018 - validates the port
-    except ValueError:
-        raise HookConfigError(f"{setting} has an invalid port") from None
-    if url.user or url.password:
+    except (TypeError, ValueError):
+        raise HookConfigError(f"{setting} has an invalid port (must be 0..65535)") from None
+    try:
+        has_credentials = bool(url.raw_user or url.raw_password)
+        str(url)
+        url.origin()
+    except (TypeError, ValueError):
+        raise HookConfigError(f"{setting} is not a valid URL") from None
+    if has_credentials:
         raise HookConfigError(f"{setting}: put credentials in the hook's settings, not the URL")
     return url
+
+
+def _why(error: BaseException) -> str:
+    """A fixed reason for yarl's complaint (its own text may quote the URL)."""
+    text = str(error)
+    if isinstance(error, UnicodeError) or "idna" in text.lower():
+        return ": its host is not a valid IDNA name"
+    if "IPv6" in text:
+        return ": invalid IPv6 host"
+    if text.startswith(("Port", "port")):
+        return ": invalid port (must be 0..65535)"
+    return ""

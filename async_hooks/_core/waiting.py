@@ -25,6 +25,7 @@ from async_hooks._core.errors import (
     NotFoundError,
     ServiceError,
 )
+from async_hooks._core.values import is_finite_number
 
 __all__ = ["JobResult", "PollPlan", "PollTiming", "presence_plan", "wait_until_done"]
 
@@ -115,18 +116,19 @@ class PollTiming:
         if self.timeout is not None:
             _positive("timeout", self.timeout)
         _positive("max_poll_interval", self.max_poll_interval)
-        if not _finite(self.backoff) or self.backoff < 1.0:
+        if not is_finite_number(self.backoff) or self.backoff < 1.0:
             raise HookConfigError("backoff must be a finite number >= 1.0")
-        if not _finite(self.jitter) or not 0.0 <= self.jitter < 1.0:
+        if not is_finite_number(self.jitter) or not 0.0 <= self.jitter < 1.0:
             raise HookConfigError("jitter must be a fraction in [0, 1)")
 
-
-def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    def next_interval(self, interval: float) -> float:
+        """The interval that follows ``interval`` in the schedule: ``interval`` x ``backoff``,
+        at most ``max_poll_interval``. The schedule starts at ``poll_interval``."""
+        return min(interval * self.backoff, self.max_poll_interval)
 
 
 def _positive(name: str, value: object) -> None:
-    if not _finite(value) or value <= 0:  # type: ignore[operator]
+    if not is_finite_number(value) or value <= 0:
         raise HookConfigError(f"{name} must be a finite number > 0, got {value!r}")
 
 
@@ -215,4 +217,4 @@ async def _poll_until_terminal(
         # Polls start every interval: the time the poll took (its latency, a coalescing tick's
         # window, the pipeline's retries) comes out of the sleep instead of adding to it.
         await asyncio.sleep(max(0.0, sleep - (loop.time() - due)))
-        interval = min(interval * timing.backoff, timing.max_poll_interval)
+        interval = timing.next_interval(interval)

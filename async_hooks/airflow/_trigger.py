@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import inspect
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -22,6 +21,7 @@ from async_hooks._core.errors import HookConfigError, HookError
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.lookup import airflow_looks_up, preset_connections
 from async_hooks._core.redact import mask_mapping
+from async_hooks._core.values import is_finite_number
 from async_hooks.airflow._connections import airflow_connection_shared
 from async_hooks.airflow._events import WaitOutcome
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, hook_class, plain
@@ -173,7 +173,7 @@ def _epoch_seconds(value: object) -> float:
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return value.timestamp()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise HookConfigError("started_at must be epoch seconds, a datetime or an ISO 8601 time")
     return float(value)
 

@@ -4,15 +4,19 @@ Answers (``ClientError``): botocore standard mode's throttling codes -> ``Thrott
 transient codes and 500/502/503/504 -> ``TransientError``; not-found codes and 404 ->
 ``NotFoundError``; access-denied codes, 401 and 403 -> ``PermissionDeniedError``; any other ->
 ``ServiceError``. Every one of them is also a ``botocore.exceptions.ClientError`` carrying the
-original ``.response`` and ``.operation_name``, so ``except ClientError`` code keeps working.
-No answer (connection errors, time-outs) -> ``TransientError``; as the contract asks of every AWS
-``ServiceError``, it too is a ``ClientError``, with a response made up of the botocore error's
-class name as ``Error.Code`` and no HTTP status. Bad parameters, unknown services and missing
-regions -> ``HookConfigError``.
+original ``.response`` (its message masked) and botocore's ``.operation_name`` (``DescribeJobs``),
+so ``except ClientError`` code keeps working.
+No answer (connection errors, time-outs) -> ``TransientError`` that is also the class botocore
+raised (``EndpointConnectionError``, ``ReadTimeoutError``, ...), not a ``ClientError``: existing
+``except EndpointConnectionError`` code keeps working and ``except ClientError`` code does not
+mistake a broken connection for an answer. A host that does not resolve (``mars-north-9``) ->
+``HookConfigError`` naming it: no retry makes it exist. Bad parameters, unknown services and
+missing regions -> ``HookConfigError``.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from botocore import exceptions as boto
@@ -27,8 +31,15 @@ from async_hooks._core.errors import (
     TransientError,
 )
 from async_hooks._core.redact import Redactor
+from async_hooks._core.resolution import unresolvable_host
 
-__all__ = ["AwsConnectionError", "AwsNotFoundError", "map_botocore_error", "without_answer"]
+__all__ = [
+    "AwsConnectionError",
+    "AwsNotFoundError",
+    "connection_error_class",
+    "map_botocore_error",
+    "without_answer",
+]
 
 PROVIDER = "aws"
 # botocore's own lists, so they stay in step with the SDK (14 throttling codes in 1.43).
@@ -76,11 +87,17 @@ class _AwsAnswerError(ServiceError, boto.ClientError):  # type: ignore[misc]
     """Base of errors carrying an AWS answer: a ``ServiceError`` and a ``ClientError``."""
 
     def __init__(
-        self, message: str, *, response: dict[str, Any], is_timeout: bool = False, **kwargs: Any
+        self,
+        message: str,
+        *,
+        response: dict[str, Any],
+        operation_name: str | None = None,
+        is_timeout: bool = False,
+        **kwargs: Any,
     ) -> None:
         ServiceError.__init__(self, message, provider=PROVIDER, **kwargs)
         self.response = response
-        self.operation_name = kwargs["operation"]
+        self.operation_name = operation_name or _pascal(kwargs["operation"])
         self.is_timeout = is_timeout  # read only on the transient subclasses
 
 
@@ -104,8 +121,52 @@ class AwsPermissionDeniedError(_AwsAnswerError, PermissionDeniedError):
     """AccessDenied, 401, 403, bad or expired credentials."""
 
 
-class AwsConnectionError(_AwsAnswerError, TransientError):
-    """No answer: the endpoint could not be reached, the connection broke, or it timed out."""
+class AwsConnectionError(TransientError):
+    """No answer: the endpoint could not be reached, the connection broke, or it timed out.
+
+    Raised as a subclass that is also the botocore exception behind it
+    (:func:`connection_error_class`); ``kwargs`` are that exception's, secrets masked.
+    """
+
+    def __init__(self, message: str, *, kwargs: dict[str, Any] | None = None, **rest: Any):
+        TransientError.__init__(self, message, provider=PROVIDER, **rest)
+        self.kwargs = dict(kwargs or {})
+
+
+_FACES: dict[type[BaseException], type[AwsConnectionError]] = {}
+
+
+def connection_error_class(botocore_class: type[BaseException]) -> type[AwsConnectionError]:
+    """``AwsConnectionError`` that is also ``botocore_class`` (made once, kept in this module
+    under ``Aws<Name>`` so that pickling finds it)."""
+    face = _FACES.get(botocore_class)
+    if face is None:
+        name = f"Aws{botocore_class.__name__}"
+        face = type(
+            name,
+            (AwsConnectionError, botocore_class),
+            {"__module__": __name__, "__qualname__": name, "__doc__": AwsConnectionError.__doc__},
+        )
+        _FACES[botocore_class] = face
+        globals()[name] = face
+    return face
+
+
+def __getattr__(name: str) -> Any:
+    """Rebuild a connection error class on first use (an unpickling process)."""
+    botocore_class = (
+        getattr(boto, name.removeprefix("Aws"), None) if name.startswith("Aws") else None
+    )
+    if isinstance(botocore_class, type) and issubclass(botocore_class, boto.BotoCoreError):
+        return connection_error_class(botocore_class)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _pascal(operation: str) -> str:
+    """botocore's operation name for a snake_case method name (``describe_jobs``)."""
+    if not operation or operation[0].isupper():
+        return operation
+    return "".join(part[:1].upper() + part[1:] for part in operation.split("_"))
 
 
 def without_answer(
@@ -134,40 +195,32 @@ def map_botocore_error(
     """Map an error raised by aiobotocore; unknown errors pass through unchanged."""
     where = f"{service}.{operation}"
     if isinstance(error, boto.ClientError):
-        response: dict[str, Any] = dict(error.response or {})
+        response: dict[str, Any] = copy.deepcopy(error.response or {})
         details = response.get("Error") or {}
         code = str(details.get("Code") or "")
         status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         text = redact(str(details.get("Message") or ""))
+        if isinstance(details, dict) and "Message" in details:
+            details["Message"] = text
         cls = _category(code, status)
         retry_after = _retry_after(response)
         return cls(
             f"{where} failed: {code or status}: {text}".rstrip(": "),
             response=response,
             operation=operation,
+            operation_name=getattr(error, "operation_name", None),
             status=status,
             code=code or None,
             retry_after=retry_after,
             may_have_acted=cls is not AwsThrottledError and status != 503,
         )
-    name = type(error).__name__
-    if isinstance(error, (boto.ConnectTimeoutError, boto.EndpointConnectionError)):
-        return without_answer(
-            AwsConnectionError,
-            f"{where}: {name}: {redact(_text(error))}",
-            code=name,
-            operation=operation,
-            is_timeout=isinstance(error, boto.ConnectTimeoutError),
-            may_have_acted=False,
-        )
     if isinstance(error, (boto.ConnectionError, boto.HTTPClientError, TimeoutError, OSError)):
-        return without_answer(
-            AwsConnectionError,
-            f"{where}: {name}: {redact(_text(error))}",
-            code=name,
-            operation=operation,
-            is_timeout=isinstance(error, (boto.ReadTimeoutError, TimeoutError)),
-        )
+        host = unresolvable_host(error)
+        if host is not None:
+            return HookConfigError(
+                f"{where}: the host {host!r} does not resolve: check region_name and endpoint_url"
+            )
+        return _no_answer(error, where, operation, redact)
     if isinstance(error, boto.ParamValidationError):
         return HookConfigError(f"{where}: {redact(str(error))}")
     if isinstance(error, boto.NoRegionError):
@@ -177,6 +230,7 @@ def map_botocore_error(
     if isinstance(error, (boto.NoCredentialsError, boto.PartialCredentialsError)):
         return HookConfigError(f"{where}: {type(error).__name__}: {error}")
     if isinstance(error, boto.BotoCoreError):
+        name = type(error).__name__
         return without_answer(
             AwsServiceError,
             f"{where}: {name}: {redact(_text(error))}",
@@ -184,6 +238,34 @@ def map_botocore_error(
             operation=operation,
         )
     return error
+
+
+def _no_answer(
+    error: BaseException, where: str, operation: str, redact: Redactor
+) -> AwsConnectionError:
+    """A connection failure or time-out, as the botocore class it was (or would have been)."""
+    if isinstance(error, boto.BotoCoreError):
+        face: type[BaseException] = type(error)
+    elif isinstance(error, TimeoutError):
+        face = boto.ReadTimeoutError  # what aiobotocore raises for an asyncio time-out
+    else:
+        face = boto.HTTPClientError  # ... and for any other error of the HTTP layer
+    kwargs = {
+        key: redact(value) if isinstance(value, str) else value
+        for key, value in (getattr(error, "kwargs", None) or {}).items()
+    }
+    return connection_error_class(face)(
+        f"{where}: {type(error).__name__}: {redact(_text(error))}",
+        kwargs=kwargs,
+        operation=operation,
+        code=type(error).__name__,
+        is_timeout=isinstance(
+            error, (boto.ConnectTimeoutError, boto.ReadTimeoutError, TimeoutError)
+        ),
+        may_have_acted=not isinstance(
+            error, (boto.ConnectTimeoutError, boto.EndpointConnectionError)
+        ),
+    )
 
 
 def _text(error: BaseException) -> str:

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from aiobotocore.config import AioConfig
 from aiobotocore.credentials import (
     AioAssumeRoleCredentialFetcher,
     AioCredentials,
@@ -36,6 +35,7 @@ from async_hooks._core.waiting import (
     presence_plan,
 )
 from async_hooks._sync.facade import blocking
+from async_hooks.aws._config import check_settings, client_config, merged_config
 from async_hooks.aws._errors import AwsNotFoundError, map_botocore_error, without_answer
 from async_hooks.aws.kinds import JobKind, get_job_kind
 
@@ -100,9 +100,7 @@ class AsyncAwsHook(AsyncBaseHook):
             "role_arn": role_arn,
         }
         settings.update({k: v for k, v in explicit.items() if v is not None})
-        for name, value in settings.items():
-            if value is not None and not isinstance(value, str):
-                raise HookConfigError(f"{name} must be a string")
+        check_settings(settings)
         if bool(settings["aws_access_key_id"]) != bool(settings["aws_secret_access_key"]):
             raise HookConfigError(
                 "aws_access_key_id and aws_secret_access_key go together: one is missing"
@@ -114,9 +112,7 @@ class AsyncAwsHook(AsyncBaseHook):
         self._access_key: str | None = settings["aws_access_key_id"] or None
         self._secret_key: str | None = settings["aws_secret_access_key"] or None
         self._session_token: str | None = settings["aws_session_token"] or None
-        merged_config = dict(extra.get("config_kwargs") or {})
-        merged_config.update(config_kwargs or {})
-        self.config_kwargs = merged_config
+        self.config_kwargs = merged_config(extra.get("config_kwargs"), config_kwargs)
         self._redact = Redactor(
             [self._secret_key, self._session_token, *(conn.secrets if conn else ())]
         )
@@ -125,7 +121,7 @@ class AsyncAwsHook(AsyncBaseHook):
         )
         self._credential_id = hashlib.sha256(credentials.encode()).hexdigest()[:16]
         self._config_id = hashlib.sha256(
-            json.dumps(merged_config, sort_keys=True, default=str).encode()
+            json.dumps(self.config_kwargs, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
 
     # ------------------------------------------------------------------ operations
@@ -149,13 +145,12 @@ class AsyncAwsHook(AsyncBaseHook):
         """The cached aiobotocore client for ``service`` on this loop (do not close it)."""
         if not isinstance(service, str) or not service:
             raise HookConfigError("service must be a non-empty string such as 'batch'")
+        failure: BaseException | None = None
         try:
             return await self._client(service)
         except Exception as error:
-            mapped = self._map_error(error, service, "create_client")
-            if mapped is error:
-                raise
-            raise mapped from error
+            failure = self._mapped(error, service, "create_client")
+        raise failure
 
     async def wait_for_job(
         self,
@@ -355,16 +350,7 @@ class AsyncAwsHook(AsyncBaseHook):
         await _models_loaded(service)
         session = await self._session()
         concurrency = self.max_concurrency or self.default_max_concurrency
-        options = {**self.config_kwargs}
-        options["retries"] = {**(options.get("retries") or {}), "total_max_attempts": 1}
-        options["retries"].pop("max_attempts", None)
-        options["max_pool_connections"] = max(
-            int(options.get("max_pool_connections") or 0), concurrency
-        )
-        try:
-            config = AioConfig(**options)
-        except TypeError as error:
-            raise HookConfigError(f"config_kwargs: {error}") from None
+        config = client_config(self.config_kwargs, concurrency)
         keys: dict[str, Any] = {}
         if self.role_arn is None and self._access_key:
             keys = {

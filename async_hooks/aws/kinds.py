@@ -7,6 +7,7 @@ coalescing) which operation describes many jobs at once and how many.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -166,12 +167,26 @@ def job_kinds() -> dict[str, JobKind]:
     return dict(_REGISTRY)
 
 
+#: ``stoppedReason`` of a task whose host went away: no container exit code says so (Airflow's
+#: ``EcsRunTaskOperator`` fails these too).
+_ECS_HOST_GONE = re.compile(r"Host EC2 \(instance .+?\) (stopped|terminated)\.")
+
+
 def _ecs_verdict(task: dict[str, Any], status: str) -> bool | None:
-    """STOPPED is a success only if every essential container exited 0."""
+    """STOPPED is a success only if the task started, its host did not go away, and it ran
+    containers of which every essential one exited 0 (Airflow's verdict). A task that failed
+    to start (``stopCode`` ``TaskFailedToStart``, no containers) failed, with its reason."""
     if status != "STOPPED":
         return None
+    if task.get("stopCode") == "TaskFailedToStart":
+        return False
+    if _ECS_HOST_GONE.match(str(task.get("stoppedReason") or "")):
+        return False
+    containers = task.get("containers") or []
+    if not containers:
+        return False
     essential = task.get("_essential") or {}
-    for container in task.get("containers") or []:
+    for container in containers:
         if essential.get(container.get("name"), True) and container.get("exitCode") != 0:
             return False
     return True
@@ -189,6 +204,8 @@ async def _ecs_essential(hook: AsyncAwsHook, task: dict[str, Any]) -> dict[str, 
     ]
     if failing:
         task["_failing"] = ", ".join(failing)
+    elif not task.get("containers") and not task.get("stoppedReason"):
+        task["_failing"] = str(task.get("stopCode") or "no container ran")
     return task
 
 

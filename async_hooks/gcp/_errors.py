@@ -12,7 +12,7 @@ from yarl import URL
 
 from async_hooks._core.errors import PermissionDeniedError
 from async_hooks._core.redact import Redactor
-from async_hooks.http._errors import map_aiohttp_error
+from async_hooks.http._errors import HttpError, HttpPermissionDeniedError, map_aiohttp_error
 
 __all__ = ["map_gcp_error", "map_token_error"]
 
@@ -33,6 +33,15 @@ def map_token_error(error: Exception, *, redact: Redactor) -> BaseException:
     mapped = map_aiohttp_error(
         error, method="POST", url=URL("https://oauth2/token"), redact=redact, provider=PROVIDER
     )
+    if isinstance(mapped, HttpError) and not mapped.retryable:
+        # A refused grant (400 invalid_grant, 401): the credentials, not the request, are wrong.
+        return HttpPermissionDeniedError(
+            mapped.message,
+            operation="token",
+            status=mapped.status or 0,
+            headers=mapped.headers,  # type: ignore[arg-type]
+            provider=PROVIDER,
+        )
     if mapped is not error:
         return mapped
     return PermissionDeniedError(

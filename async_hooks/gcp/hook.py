@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor
 from async_hooks._core.urls import absolute_http_url
+from async_hooks._core.values import is_finite_number
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
     JobResult,
@@ -30,8 +30,9 @@ from async_hooks._core.waiting import (
     presence_plan,
 )
 from async_hooks._sync.facade import blocking
-from async_hooks.gcp._auth import SharedToken, build_token, load_service_data, secrets_of
+from async_hooks.gcp._auth import load_service_data, secrets_of
 from async_hooks.gcp._errors import map_gcp_error, map_token_error
+from async_hooks.gcp._token import SharedToken, build_token
 from async_hooks.http._transport import exchange
 
 __all__ = ["AsyncGcpHook", "GcpSync"]
@@ -93,7 +94,9 @@ class AsyncGcpHook(AsyncBaseHook):
         self._service_data = load_service_data(service_file)
         if scopes is None and extra.get("scope"):
             scopes = [s.strip() for s in str(extra["scope"]).split(",") if s.strip()]
-        self.scopes = list(scopes or SCOPES)
+        self.scopes = _scopes(scopes)
+        if project is not None and (not isinstance(project, str) or not _single_line(project)):
+            raise HookConfigError("project must be a single-line string, such as 'my-project'")
         self.project: str | None = (
             project
             or extra.get("project")
@@ -103,11 +106,7 @@ class AsyncGcpHook(AsyncBaseHook):
         )
         self.api_root = _root("api_root", api_root)
         self.storage_api_root = _root("storage_api_root", storage_api_root)
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not (math.isfinite(timeout) and timeout > 0)
-        ):
+        if not is_finite_number(timeout) or timeout <= 0:
             raise HookConfigError("timeout must be a finite number of seconds > 0")
         self.timeout = float(timeout)
         self._anonymous = self._service_data is None and bool(
@@ -387,7 +386,10 @@ class AsyncGcpHook(AsyncBaseHook):
         except Exception as error:
             mapped = map_token_error(error, redact=self._redact)
             raise mapped from error
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        if not token:
+            return {}
+        self._redact.add(token)  # an answer that echoes the header must not show it
+        return {"Authorization": f"Bearer {token}"}
 
     def _operation_url(self, name_or_url: str, api_root: str | None) -> URL:
         if not isinstance(name_or_url, str) or not name_or_url:
@@ -435,6 +437,8 @@ class AsyncGcpHook(AsyncBaseHook):
         return _GcpClient(session, token, storage)
 
     async def _close_client(self, client: _GcpClient) -> None:
+        if client.token is not None:
+            await client.token.aclose()  # a refresh still running would outlive the session
         await client.session.close()
 
     def _map_error(self, error: Exception, service: str, operation: str) -> BaseException:
@@ -479,6 +483,24 @@ def _names(bucket: str, name: str | None = None) -> None:
         raise HookConfigError("bucket must be a non-empty string")
     if name is not None and (not isinstance(name, str) or not name):
         raise HookConfigError("object name must be a non-empty string")
+
+
+def _single_line(text: str) -> bool:
+    return text == text.strip() and text.isprintable()
+
+
+def _scopes(scopes: object) -> list[str]:
+    """OAuth scopes: a list (or tuple) of non-empty single-line strings; a str alone would be
+    split into characters by ``list()``, so it is refused with the fix in the message."""
+    if scopes is None:
+        return list(SCOPES)
+    if isinstance(scopes, str):
+        raise HookConfigError("scopes must be a list of scope URLs, e.g. [scopes] for one")
+    if not isinstance(scopes, (list, tuple)) or not all(
+        isinstance(scope, str) and scope and _single_line(scope) for scope in scopes
+    ):
+        raise HookConfigError("scopes must be a list of non-empty single-line strings")
+    return list(scopes) or list(SCOPES)
 
 
 def _root(setting: str, value: str | None) -> str | None:

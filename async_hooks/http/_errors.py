@@ -4,7 +4,9 @@ Status -> category: 429 throttled; 408, 500, 502, 503, 504 transient; 404, 410 n
 401, 403 permission denied; any other non-2xx a plain ``HttpError``. 408, 429 and 503 mean the
 server did not act, so even a POST may be retried. Errors without an answer: connection refused,
 DNS and connect time-outs (the request never left) and resets, disconnects, cut bodies and read
-time-outs (it may have been processed) are transient; TLS failures and bad URLs are not.
+time-outs (it may have been processed) are transient; TLS failures and bad URLs are not, and a
+host name that does not exist is a ``HookConfigError`` naming it (a temporary resolver failure
+stays transient).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from async_hooks._core.errors import (
     TransientError,
 )
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
+from async_hooks._core.resolution import unresolvable_host
 from async_hooks._core.retry_after import parse_retry_after
 
 __all__ = [
@@ -217,6 +220,9 @@ def map_aiohttp_error(
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError, TimeoutError)):
         return _connection(f"{where} timed out", method, provider, timeout=True, acted=True)
     if isinstance(error, aiohttp.ClientConnectorError):
+        host = unresolvable_host(error)
+        if host is not None:
+            return HookConfigError(f"{where}: the host {host!r} does not resolve")
         return _connection(f"{where} could not connect: {detail}", method, provider, acted=False)
     if isinstance(
         error,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json as jsonlib
-import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -18,9 +18,20 @@ from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
-from async_hooks._core.urls import absolute_http_url
+from async_hooks._core.urls import CONTROL_CHARACTERS, absolute_http_url
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
 from async_hooks._sync.facade import blocking
+from async_hooks.http._checks import (
+    TOKEN,
+    Auth,
+    authorization,
+    check_headers,
+    check_params,
+    check_timeout,
+    json_body,
+    number,
+    states,
+)
 from async_hooks.http._errors import map_aiohttp_error
 from async_hooks.http._response import HttpResponse
 from async_hooks.http._transport import exchange
@@ -47,7 +58,15 @@ _OPTION_EXTRAS = frozenset(
         "auth_type",
     }
 )
-Auth = tuple[str, str] | str
+
+
+class _PreparedRequest(NamedTuple):
+    """A request's checked parts: what ``request`` sends, built before any I/O."""
+
+    method: str
+    url: URL
+    headers: CIMultiDictProxy[str]
+    params: Any
 
 
 class AsyncHttpHook(AsyncBaseHook):
@@ -89,6 +108,7 @@ class AsyncHttpHook(AsyncBaseHook):
             conn_headers.update(
                 {str(k): str(v) for k, v in extra.items() if k not in _OPTION_EXTRAS}
             )
+            check_headers("the connection's extras", conn_headers)
             token = extra.get("token") or extra.get("bearer_token")
             if token:
                 conn_auth = str(token)
@@ -96,16 +116,13 @@ class AsyncHttpHook(AsyncBaseHook):
                 conn_auth = (conn.login, conn.password or "")
             conn_timeout = extra.get("timeout")
         if timeout == 30.0 and conn_timeout is not None:
-            timeout = _number("timeout of the connection", conn_timeout)
+            timeout = number("timeout of the connection", conn_timeout)
         self.base_url = _check_base_url(base_url)
-        self.timeout = _check_timeout(timeout)
-        merged = {**conn_headers, **dict(headers or {})}
-        for name, value in merged.items():
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise HookConfigError("headers must map str to str")
+        self.timeout = check_timeout(timeout)
+        merged = {**conn_headers, **check_headers("headers", headers)}
         self.headers = merged
         auth = auth if auth is not None else conn_auth
-        self._auth_kind, self._authorization = _authorization(auth)
+        self._auth_kind, self._authorization = authorization(auth)
         secrets = [v for k, v in merged.items() if is_sensitive(k) or k.lower() == "cookie"]
         if isinstance(auth, tuple):
             secrets.append(auth[1])
@@ -139,11 +156,17 @@ class AsyncHttpHook(AsyncBaseHook):
         A non-2xx answer left after retries raises ``HttpError``. POST and PATCH are retried only
         where the server cannot have acted (408, 429, 503, refused) unless ``idempotent=True``.
         """
-        if not isinstance(method, str) or not method.isalpha():
-            raise HookConfigError(f"method must be an HTTP method name, got {method!r}")
-        method = method.upper()
-        url = self._url(path)
-        request_headers = self._request_headers(url, headers)
+        method, url, request_headers, params = self._prepare_request(
+            method, path, params=params, headers=headers
+        )
+        if json is not None:
+            if data is not None:
+                raise HookConfigError("pass json= or data=, not both")
+            data = json_body(json)
+            if "Content-Type" not in request_headers:
+                request_headers = CIMultiDictProxy(
+                    CIMultiDict(request_headers, **{"Content-Type": "application/json"})
+                )
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
 
@@ -155,7 +178,6 @@ class AsyncHttpHook(AsyncBaseHook):
                 headers=request_headers,
                 redact=self._redact,
                 params=params,
-                json=json,
                 data=data,
             )
 
@@ -194,7 +216,7 @@ class AsyncHttpHook(AsyncBaseHook):
         value at ``reason_key``); ``JobTimeoutError`` after ``timeout`` seconds."""
         if not isinstance(status_key, str) or not status_key:
             raise HookConfigError("status_key must be a non-empty dotted path")
-        success_set, failure_set = _states("success", success), _states("failure", failure)
+        success_set, failure_set = states("success", success), states("failure", failure)
         if success_set & failure_set:
             raise HookConfigError(
                 f"states both success and failure: {sorted(success_set & failure_set)}"
@@ -252,19 +274,44 @@ class AsyncHttpHook(AsyncBaseHook):
 
     # ------------------------------------------------------------------ helpers
 
+    def _prepare_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _PreparedRequest:
+        """Check and build a request's method, URL, headers and query: every mistake in them
+        is a ``HookConfigError`` here, before anything is sent."""
+        if not isinstance(method, str) or not TOKEN.fullmatch(method):
+            raise HookConfigError(
+                "method must be an HTTP method name (an RFC 9110 token: ASCII letters, digits"
+                " and !#$%&'*+-.^_`|~)"
+            )
+        url = self._url(path)
+        request_headers = self._request_headers(url, check_headers("request headers", headers))
+        return _PreparedRequest(method.upper(), url, request_headers, check_params(params))
+
     def _url(self, path: str) -> URL:
         if not isinstance(path, str):
             raise HookConfigError(f"path must be a str, not {type(path).__name__}")
+        if CONTROL_CHARACTERS.search(path):
+            raise HookConfigError("path has a line break or another control character")
         if path.startswith(("http://", "https://")):
-            return _check_url(URL(path))
+            return _check_url(path)
         if self.base_url is None:
             raise HookConfigError(
-                f"path {path!r} is relative and the hook has no base_url (or conn_id) to join"
+                "path is relative and the hook has no base_url (or conn_id) to join it to"
             )
         base = str(self.base_url).rstrip("/")
-        return _check_url(URL(f"{base}/{path.lstrip('/')}", encoded=False))
+        try:
+            joined = URL(f"{base}/{path.lstrip('/')}", encoded=False)
+        except (TypeError, ValueError):
+            raise HookConfigError("path does not make a valid URL with base_url") from None
+        return _check_url(joined)
 
-    def _request_headers(self, url: URL, extra: Mapping[str, str] | None) -> CIMultiDictProxy[str]:
+    def _request_headers(self, url: URL, extra: Mapping[str, str]) -> CIMultiDictProxy[str]:
         headers: CIMultiDict[str] = CIMultiDict(self.headers)
         if (
             self._authorization
@@ -305,13 +352,14 @@ def _base_url_from(
     if "://" in host:
         base = host
     else:
+        conn_type = (conn_type or "").lower()  # Airflow keeps a JSON conn_type's case
         if schema in ("http", "https"):
             scheme = schema
         elif conn_type in ("http", "https"):
             scheme = conn_type
         else:
             scheme = "http"
-        base = f"{scheme}://{host}"
+        base = f"{scheme}://{_bracketed(host)}"
     if port is not None:
         base = f"{base.rstrip('/')}:{port}"
     if schema and schema not in ("http", "https"):
@@ -319,52 +367,20 @@ def _base_url_from(
     return base
 
 
+def _bracketed(host: str) -> str:
+    """An IPv6 host in brackets: Airflow's parser hands ``::1`` over without them."""
+    if ":" in host and not host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return host
+        return f"[{host}]"
+    return host
+
+
 def _check_base_url(base_url: str | None) -> URL | None:
     return None if base_url is None else absolute_http_url("base_url", base_url)
 
 
-def _check_url(url: URL) -> URL:
+def _check_url(url: URL | str) -> URL:
     return absolute_http_url("URL", url)
-
-
-def _check_timeout(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    return _number("timeout", timeout)
-
-
-def _number(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise HookConfigError(f"{name} must be a number of seconds") from None
-    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
-        raise HookConfigError(f"{name} must be a finite number of seconds > 0")
-    return number
-
-
-def _authorization(auth: Auth | None) -> tuple[str | None, str | None]:
-    if auth is None:
-        return None, None
-    if isinstance(auth, str):
-        if not auth or any(c in auth for c in "\r\n"):
-            raise HookConfigError("a bearer token must be a non-empty single-line string")
-        return "bearer", f"Bearer {auth}"
-    if isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(part, str) for part in auth):
-        user, password = auth
-        if ":" in user:
-            raise HookConfigError("a basic-auth user name cannot contain ':'")
-        return "basic", aiohttp.encode_basic_auth(user, password)
-    raise HookConfigError("auth must be (user, password) or a bearer token string")
-
-
-def _states(name: str, states: Iterable[str] | str) -> frozenset[str]:
-    if isinstance(states, str):
-        return frozenset({states})
-    try:
-        values = frozenset(states)
-    except TypeError:
-        raise HookConfigError(f"{name} must be a state name or a collection of them") from None
-    if not values or not all(isinstance(v, str) for v in values):
-        raise HookConfigError(f"{name} must hold at least one state name (str)")
-    return values

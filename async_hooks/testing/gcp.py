@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import threading
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,27 +56,83 @@ class GcsEmulator:
 
 @dataclass
 class FakeGoogleApi:
-    """State of the scripted API: operation and job answers in order (the last repeats),
-    issued tokens, token refreshes, requests by path, and failures to inject first."""
+    """State of the scripted API, shared by the test's thread and the server's.
+
+    - ``operations``, ``jobs``: answers by operation name and by BigQuery job id, in order (the
+      last one repeats).
+    - ``failures``: statuses the operation and job endpoints answer first, one per request.
+    - ``token_failures``: statuses ``/token`` answers first, one per request, before it grants:
+      a 4xx with ``{"error": "invalid_grant"}``, a 5xx with ``{"error": "internal_failure"}``.
+    - ``token_delay``: seconds each grant takes. ``hold_tokens()`` makes grants wait until
+      ``release_tokens()`` (from any thread): a refresh the test knows is in flight.
+    - ``tokens``: the tokens granted; ``refreshes``: grants; ``token_requests``: every request
+      to ``/token`` (refused or granted, counted on arrival); ``requests``: operation and job
+      requests by path.
+
+    The server's loop runs on another thread: a test waits for it to get somewhere with
+    ``await async_hooks.testing.jobserver.until(lambda: api.token_requests == 1)``.
+    """
 
     operations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: list[int] = field(default_factory=list)
+    token_failures: list[int] = field(default_factory=list)
     token_delay: float = 0.0
     tokens: set[str] = field(default_factory=set)
     refreshes: int = 0
+    token_requests: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     _counter: Any = field(default_factory=lambda: itertools.count(1))
+    _holding: bool = False
+    _held: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
+        default_factory=list
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def hold_tokens(self) -> None:
+        """From now on, ``/token`` grants wait until ``release_tokens()``."""
+        with self._lock:
+            self._holding = True
+
+    def release_tokens(self) -> None:
+        """Let the held grants (and every later one) go through; from any thread."""
+        with self._lock:
+            self._holding = False
+            held, self._held = self._held, []
+        for loop, released in held:
+            with contextlib.suppress(RuntimeError):  # that server has stopped
+                loop.call_soon_threadsafe(_release, released)
+
+    async def _grant_allowed(self) -> None:
+        """On the server's loop: return when grants are not held."""
+        loop = asyncio.get_running_loop()
+        released: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if not self._holding:
+                return
+            self._held.append((loop, released))
+        await released
+
+
+def _release(released: asyncio.Future[None]) -> None:
+    if not released.done():
+        released.set_result(None)
 
 
 def fake_google_api_app(api: FakeGoogleApi) -> web.Application:
     async def token(request: web.Request) -> web.Response:
+        api.token_requests += 1
         form = await request.post()
+        if api.token_failures:
+            status = api.token_failures.pop(0)
+            error = "invalid_grant" if status < 500 else "internal_failure"
+            return web.json_response({"error": error}, status=status)
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
-        api.refreshes += 1
+        await api._grant_allowed()  # hold_tokens(): until the test releases the grant
         if api.token_delay:
             await asyncio.sleep(api.token_delay)
+        api.refreshes += 1
         value = f"token-{next(api._counter)}"
         api.tokens.add(value)
         return web.json_response({"access_token": value, "expires_in": 3600})

@@ -1,19 +1,38 @@
 """A small REST job service: jobs that run for a number of polls, then succeed or fail.
 
 Used by the demo and the tests. It records what a fair server would see: requests, the most
-requests in flight at once, and arrival times; and it can enforce a rate limit with 429s.
+requests in flight at once, arrival and answer times; and it can enforce a rate limit with 429s.
+The server runs on its own thread: ``until`` waits, from a test's loop, for its state to get
+somewhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-__all__ = ["JobBoard", "job_server_app"]
+__all__ = ["JobBoard", "job_server_app", "until"]
+
+
+async def until(condition: Callable[[], object], *, timeout: float = 30.0) -> None:
+    """Return as soon as ``condition()`` is true; checked every few milliseconds, for up to
+    ``timeout`` seconds (generous: a deadline for a server that never gets there, not a
+    window), then ``TimeoutError``.
+
+    For a test waiting on state that another thread changes: a server's counters
+    (``lambda: board.requests >= 1``), a log record, an event set elsewhere.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not reached within {timeout:g}s: {condition!r}")
+        await asyncio.sleep(0.005)
 
 
 @dataclass
@@ -28,7 +47,11 @@ class _Job:
 @dataclass
 class JobBoard:
     """The job server's state. ``rate_limit`` (requests/s, burst of one second's worth) makes
-    it answer 429 beyond the limit, with ``Retry-After`` when ``retry_after`` is set."""
+    it answer 429 beyond the limit, with ``Retry-After`` when ``retry_after`` is set.
+
+    ``arrivals`` and ``answered``: the server loop's ``time()`` (``time.monotonic``) when each
+    request arrived and when its answer was ready, each in the order it happened (for one wait
+    polling alone, ``answered[i]`` is the answer to ``arrivals[i]``)."""
 
     rate_limit: float | None = None
     retry_after: str | None = None
@@ -39,6 +62,7 @@ class JobBoard:
     in_flight: int = 0
     max_in_flight: int = 0
     arrivals: list[float] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _tokens: float = 0.0
     _refilled: float = 0.0
@@ -86,6 +110,7 @@ def job_server_app(board: JobBoard) -> web.Application:
         if not board._admit(now):
             board.throttled += 1
             headers = {"Retry-After": board.retry_after} if board.retry_after else {}
+            board.answered.append(loop.time())
             return web.json_response({"message": "slow down"}, status=429, headers=headers)
         board.in_flight += 1
         board.max_in_flight = max(board.max_in_flight, board.in_flight)
@@ -96,6 +121,7 @@ def job_server_app(board: JobBoard) -> web.Application:
             return response
         finally:
             board.in_flight -= 1
+            board.answered.append(loop.time())
 
     async def create(request: web.Request) -> web.Response:
         spec = await request.json() if request.can_read_body else {}

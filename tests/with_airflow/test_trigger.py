@@ -187,12 +187,13 @@ async def test_timeout_yields_a_timeout_event(job_server):
         "http",
         hook_kwargs={"base_url": server.url},
         wait_args=[f"/jobs/{job}"],
-        wait_kwargs={**QUICK, "timeout": 0.3},
+        # long enough for the first polls to be answered on a busy machine (every 0.05 s)
+        wait_kwargs={**QUICK, "timeout": 2.0},
     )
     payload = await only_event(trigger)
     assert payload["status"] == "timeout"
     assert "RUNNING" in payload["reason"]
-    assert "timeout 0.3s" in payload["reason"]
+    assert "timeout 2s" in payload["reason"]
     assert payload["result"]["polls"] >= 2
 
 
