@@ -20,7 +20,6 @@ from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor
-from async_hooks._core.urls import absolute_http_url
 from async_hooks._core.values import is_finite_number
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
@@ -32,13 +31,19 @@ from async_hooks._core.waiting import (
 from async_hooks._sync.facade import blocking
 from async_hooks.gcp._auth import load_service_data, secrets_of
 from async_hooks.gcp._errors import map_gcp_error, map_token_error
+from async_hooks.gcp._settings import (
+    api_root_url,
+    check_names,
+    check_scopes,
+    gcp_extras,
+    single_line,
+)
 from async_hooks.gcp._token import SharedToken, build_token
 from async_hooks.http._transport import exchange
 
 __all__ = ["AsyncGcpHook", "GcpSync"]
 
 T = TypeVar("T")
-SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 BIGQUERY_ROOT = "https://bigquery.googleapis.com"
 #: A finite default for operations: google-api-core's async futures wait forever by default.
 OPERATION_TIMEOUT = 3600.0
@@ -88,14 +93,14 @@ class AsyncGcpHook(AsyncBaseHook):
             conn_id=conn_id, retry=retry, max_concurrency=max_concurrency, rate_limit=rate_limit
         )
         conn = resolve_connection(conn_id)
-        extra = _gcp_extras(conn.extra) if conn is not None else {}
+        extra = gcp_extras(conn.extra) if conn is not None else {}
         if service_file is None:
             service_file = extra.get("keyfile_dict") or extra.get("key_path") or None
         self._service_data = load_service_data(service_file)
         if scopes is None and extra.get("scope"):
             scopes = [s.strip() for s in str(extra["scope"]).split(",") if s.strip()]
-        self.scopes = _scopes(scopes)
-        if project is not None and (not isinstance(project, str) or not _single_line(project)):
+        self.scopes = check_scopes(scopes)
+        if project is not None and (not isinstance(project, str) or not single_line(project)):
             raise HookConfigError("project must be a single-line string, such as 'my-project'")
         self.project: str | None = (
             project
@@ -104,8 +109,8 @@ class AsyncGcpHook(AsyncBaseHook):
             or os.environ.get("GOOGLE_CLOUD_PROJECT")
             or None
         )
-        self.api_root = _root("api_root", api_root)
-        self.storage_api_root = _root("storage_api_root", storage_api_root)
+        self.api_root = api_root_url("api_root", api_root)
+        self.storage_api_root = api_root_url("storage_api_root", storage_api_root)
         if not is_finite_number(timeout) or timeout <= 0:
             raise HookConfigError("timeout must be a finite number of seconds > 0")
         self.timeout = float(timeout)
@@ -133,7 +138,7 @@ class AsyncGcpHook(AsyncBaseHook):
         Retried after a possible write only with ``if_generation_match`` (Google's rule:
         conditionally idempotent); otherwise only where the server cannot have acted.
         """
-        _names(bucket, name)
+        check_names(bucket, name)
         parameters = (
             {"ifGenerationMatch": str(if_generation_match)}
             if if_generation_match is not None
@@ -156,7 +161,7 @@ class AsyncGcpHook(AsyncBaseHook):
 
     async def download(self, bucket: str, name: str) -> bytes:
         """The object's bytes; a missing object raises ``NotFoundError``."""
-        _names(bucket, name)
+        check_names(bucket, name)
 
         async def run(client: _GcpClient) -> bytes:
             body: bytes = await client.storage.download(bucket, name, timeout=int(self.timeout))
@@ -166,7 +171,7 @@ class AsyncGcpHook(AsyncBaseHook):
 
     async def exists(self, bucket: str, name: str) -> bool:
         """Whether ``gs://bucket/name`` exists (a metadata read)."""
-        _names(bucket, name)
+        check_names(bucket, name)
         try:
             await self._metadata(bucket, name)
         except NotFoundError:
@@ -175,7 +180,7 @@ class AsyncGcpHook(AsyncBaseHook):
 
     async def list_objects(self, bucket: str, prefix: str | None = None) -> list[str]:
         """Every object name in ``bucket`` under ``prefix``, across all pages."""
-        _names(bucket)
+        check_names(bucket)
         names: list[str] = []
         page_token = ""
         while True:
@@ -199,7 +204,7 @@ class AsyncGcpHook(AsyncBaseHook):
         self, bucket: str, name: str, *, if_generation_match: int | None = None
     ) -> None:
         """Delete the object; a missing one raises ``NotFoundError``."""
-        _names(bucket, name)
+        check_names(bucket, name)
         params = (
             {"ifGenerationMatch": str(if_generation_match)}
             if if_generation_match is not None
@@ -223,7 +228,7 @@ class AsyncGcpHook(AsyncBaseHook):
         jitter: float = 0.1,
     ) -> JobResult:
         """Wait until ``gs://bucket/name`` exists (a 404 means "not yet")."""
-        _names(bucket, name)
+        check_names(bucket, name)
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
 
         async def head() -> dict[str, Any]:
@@ -396,7 +401,7 @@ class AsyncGcpHook(AsyncBaseHook):
             raise HookConfigError("name_or_url must be an operation name or URL")
         if name_or_url.startswith(("https://", "http://")):
             return URL(name_or_url)
-        root = _root("api_root", api_root) or self.api_root
+        root = api_root_url("api_root", api_root) or self.api_root
         if root is None:
             raise HookConfigError(
                 f"operation {name_or_url!r} is a name: pass api_root= (e.g. "
@@ -468,40 +473,3 @@ class GcpSync(BaseSync):
     wait_for_object = blocking(AsyncGcpHook.wait_for_object)
     wait_for_operation = blocking(AsyncGcpHook.wait_for_operation)
     wait_for_job = blocking(AsyncGcpHook.wait_for_job)
-
-
-def _gcp_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Airflow's extras, plain or with the old ``extra__google_cloud_platform__`` prefix."""
-    prefix = "extra__google_cloud_platform__"
-    found = {k.removeprefix(prefix): v for k, v in extra.items() if k.startswith(prefix)}
-    found.update({k: v for k, v in extra.items() if not k.startswith(prefix)})
-    return {k: v for k, v in found.items() if v not in (None, "")}
-
-
-def _names(bucket: str, name: str | None = None) -> None:
-    if not isinstance(bucket, str) or not bucket:
-        raise HookConfigError("bucket must be a non-empty string")
-    if name is not None and (not isinstance(name, str) or not name):
-        raise HookConfigError("object name must be a non-empty string")
-
-
-def _single_line(text: str) -> bool:
-    return text == text.strip() and text.isprintable()
-
-
-def _scopes(scopes: object) -> list[str]:
-    """OAuth scopes: a list (or tuple) of non-empty single-line strings; a str alone would be
-    split into characters by ``list()``, so it is refused with the fix in the message."""
-    if scopes is None:
-        return list(SCOPES)
-    if isinstance(scopes, str):
-        raise HookConfigError("scopes must be a list of scope URLs, e.g. [scopes] for one")
-    if not isinstance(scopes, (list, tuple)) or not all(
-        isinstance(scope, str) and scope and _single_line(scope) for scope in scopes
-    ):
-        raise HookConfigError("scopes must be a list of non-empty single-line strings")
-    return list(scopes) or list(SCOPES)
-
-
-def _root(setting: str, value: str | None) -> str | None:
-    return None if value is None else str(absolute_http_url(setting, value)).rstrip("/")
