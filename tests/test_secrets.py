@@ -263,3 +263,51 @@ async def test_gcp_private_key_and_live_access_token_echoed_by_the_server_show_n
         texts += _texts_of(error)
     assert any("rejected" in text for text in texts)
     _assert_absent([*issued, key_line[0], account["private_key_id"]], texts)
+
+
+async def test_an_assumed_roles_keys_echoed_by_the_server_show_nowhere(
+    threaded_server, moto_server, caplog
+):
+    """The role's temporary keys come from STS at run time (moto answers AssumeRole, relayed by
+    the hostile server, which keeps them and echoes them in every error)."""
+    import re
+
+    import aiohttp
+    from aiohttp import web
+
+    from async_hooks import AsyncAwsHook
+
+    relayed: dict[str, str] = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        if b"Action=AssumeRole" in body:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(moto_server.url, data=body, headers=dict(request.headers)) as answer,
+            ):
+                text = await answer.text()
+            for field in ("SecretAccessKey", "SessionToken"):
+                relayed[field] = re.search(f"<{field}>(.*?)</{field}>", text, re.S)[1].strip()
+            return web.Response(text=text, content_type="text/xml")
+        echoed = f"{request.headers.get('X-Amz-Security-Token')} {relayed['SecretAccessKey']}"
+        error = {"__type": "AccessDeniedException", "message": f"you are {echoed}"}
+        return web.json_response(error, status=400, content_type="application/x-amz-json-1.1")
+
+    app = web.Application()
+    app.router.add_post("/", handle)
+    server = threaded_server(app)
+    caplog.set_level(logging.DEBUG)
+    hook = AsyncAwsHook(
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        role_arn="arn:aws:iam::123456789012:role/reader",
+        retry=RetryPolicy.none(),
+    )
+    async with hook:
+        with pytest.raises(HookError) as caught:
+            await hook.call("ecs", "list_clusters")
+    assert relayed["SessionToken"] and relayed["SecretAccessKey"]  # not vacuous
+    texts = [repr(hook), *_logged(caplog), *_texts_of(caught.value)]
+    assert any("you are ***" in text for text in texts)
+    _assert_absent([relayed["SessionToken"], relayed["SecretAccessKey"]], texts)

@@ -6,7 +6,15 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MASK", "RedactedCause", "Redactor", "is_sensitive", "mask_mapping", "scrub_exception"]
+__all__ = [
+    "MASK",
+    "RedactedCause",
+    "Redactor",
+    "is_sensitive",
+    "learn_secret",
+    "mask_mapping",
+    "scrub_exception",
+]
 
 MASK = "***"
 
@@ -45,36 +53,41 @@ def mask_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     return masked
 
 
-class Redactor:
-    """Replaces known secret values inside any text (error bodies, messages).
+#: Secrets obtained at run time — an assumed role's keys, an OAuth access token — masked by every
+#: ``Redactor``: the session or client that holds them is shared by every hook of one identity,
+#: so the hook that happened to fetch them cannot be the only one that knows them. Insertion
+#: ordered and bounded (the newest are kept): credentials rotate, a process may run for months.
+_learnt: dict[str, None] = {}
+_LEARNT_MAX = 1024
 
-    Secrets learnt at run time (an access token the hook obtained) are ``add``-ed: a server that
-    echoes the request's ``Authorization`` header must not show the live token either.
-    """
+
+def learn_secret(secret: str | None) -> None:
+    """Mask ``secret`` in every hook's texts from now on (cheap when known: called per request)."""
+    if not secret or len(secret) < 8 or secret in _learnt:
+        return
+    _learnt[secret] = None
+    while len(_learnt) > _LEARNT_MAX:
+        _learnt.pop(next(iter(_learnt)))
+
+
+class Redactor:
+    """Replaces known secret values inside any text (error bodies, messages): the hook's own
+    secrets, and those :func:`learn_secret` was told of at run time, so a server that echoes
+    the request's credentials (an ``Authorization`` header, a session token) shows none."""
 
     __slots__ = ("_secrets",)
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets: tuple[str, ...] = ()
-        self._keep(secrets)
-
-    def add(self, secret: str | None) -> None:
-        """Mask ``secret`` from now on (cheap when it is known already: called per request)."""
-        if secret and secret not in self._secrets:
-            self._keep((secret,))
-
-    def _keep(self, secrets: Iterable[str | None]) -> None:
         found = {s for s in secrets if s and len(s) >= 4}
         # A multi-line secret (a PEM private key) is masked line by line too: a server may echo
         # one line of it, and each line of base64 is as secret as the whole.
         lines = {line.strip() for s in found if "\n" in s for line in s.splitlines()}
         found |= {line for line in lines if len(line) >= 16}
         # Longest first, so a secret containing another is masked whole.
-        unique = {*self._secrets, *found}
-        self._secrets = tuple(sorted(unique, key=len, reverse=True))
+        self._secrets = tuple(sorted(found, key=len, reverse=True))
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in (*self._secrets, *sorted(_learnt, key=len, reverse=True)):
             if secret in text:
                 text = text.replace(secret, MASK)
         return text

@@ -3,7 +3,9 @@
 ``{"status": "success" | "failed" | "timeout", "reason": str | None, "result": {...}}``, where
 ``result`` always has the same keys (``kind``, ``job_id``, ``status``, ``succeeded``, ``polls``,
 ``elapsed``, ``response``) and only JSON values: Airflow stores it and hands it to
-``execute_complete`` in another process.
+``execute_complete`` in another process. Every string in it is masked with the hook's secrets:
+Airflow keeps the payload in its database and logs it, and a provider's describe answer may
+echo a credential (a failure reason that repeats the request).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from async_hooks._core.errors import HookError, JobFailedError, JobTimeoutError
@@ -22,39 +24,48 @@ __all__ = ["STATUSES", "WaitOutcome", "json_safe"]
 STATUSES = ("success", "failed", "timeout")
 
 
-def json_safe(value: Any) -> Any:
-    """A provider's describe payload as JSON: datetimes as ISO 8601, bytes as base64."""
-    if value is None or isinstance(value, (str, bool, int)):
+def _unchanged(text: str) -> str:
+    return text
+
+
+def json_safe(value: Any, mask: Callable[[str], str] = _unchanged) -> Any:
+    """A provider's describe payload as JSON: datetimes as ISO 8601, bytes as base64, and every
+    string (keys too) through ``mask``."""
+    if value is None or isinstance(value, (bool, int)):
         return value
+    if isinstance(value, str):
+        return mask(value)
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else str(value)
     if isinstance(value, Mapping):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        return {mask(str(key)): json_safe(item, mask) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(item) for item in value]
+        return [json_safe(item, mask) for item in value]
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
-    return str(value)
+    return mask(str(value))
 
 
 class WaitOutcome:
     """Turns how ``wait_for_job`` ended into the event payload.
 
     ``polls_before`` and ``started_at`` come from a resumed wait, so that a trigger re-created
-    after a restart reports the whole wait, not only its last part.
+    after a restart reports the whole wait, not only its last part. ``mask`` is the hook's
+    redactor, set once the hook exists.
     """
 
-    __slots__ = ("job_id", "kind", "polls_before", "started_at")
+    __slots__ = ("job_id", "kind", "mask", "polls_before", "started_at")
 
     def __init__(
         self, kind: str | None, job_id: str | None, *, started_at: float, polls_before: int
     ) -> None:
         self.kind, self.job_id = kind, job_id
         self.started_at, self.polls_before = started_at, polls_before
+        self.mask: Callable[[str], str] = _unchanged
 
     def success(self, result: JobResult, now: float) -> dict[str, Any]:
         return self._payload("success", None, result, now)
@@ -98,6 +109,7 @@ class WaitOutcome:
             "succeeded": bool(result and result.succeeded),
             "polls": self.polls_before + (result.polls if result else polls),
             "elapsed": round(max(0.0, now - self.started_at), 3),
-            "response": json_safe(result.response) if result else None,
+            "response": json_safe(result.response, self.mask) if result else None,
         }
-        return {"status": status, "reason": reason, "result": summary}
+        masked = None if reason is None else self.mask(reason)
+        return {"status": status, "reason": masked, "result": summary}

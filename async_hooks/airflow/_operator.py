@@ -54,6 +54,7 @@ class JobWait:
         kind, job_id = trigger._names()
         outcome = WaitOutcome(kind, job_id, started_at=trigger.started_at, polls_before=0)
         hook = trigger.hook_class(**decode_hook_kwargs(trigger.hook_kwargs))
+        outcome.mask = hook._redact
         try:
             result = hook.sync.wait_for_job(*trigger.wait_args, **trigger.wait_kwargs)
         except HookError as error:

@@ -121,6 +121,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             kwargs["poll_interval"] = self._resumed_interval()
         try:
             hook = await self._build_hook()
+            outcome.mask = hook._redact
             async with hook:
                 result = await hook.wait_for_job(*self.wait_args, **kwargs)
         except HookError as error:

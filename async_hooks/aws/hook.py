@@ -25,7 +25,7 @@ from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync
 from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.policy import RetryPolicy
-from async_hooks._core.redact import MASK, Redactor
+from async_hooks._core.redact import MASK, Redactor, learn_secret
 from async_hooks._core.urls import absolute_http_url
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
@@ -340,9 +340,17 @@ class AsyncAwsHook(AsyncBaseHook):
             role_arn=self.role_arn,
             extra_args={"RoleSessionName": "async_hooks"},
         )
+
+        async def fetch_and_learn() -> dict[str, Any]:
+            fetched: dict[str, Any] = await fetcher.fetch_credentials()
+            # The role's keys are secrets the hook never saw: a server may echo them back too.
+            learn_secret(fetched.get("secret_key"))
+            learn_secret(fetched.get("token"))
+            return fetched
+
         # aiobotocore's refreshable credentials: refreshed under one asyncio lock, in the loop.
         session._credentials = AioDeferredRefreshableCredentials(
-            refresh_using=fetcher.fetch_credentials, method="assume-role"
+            refresh_using=fetch_and_learn, method="assume-role"
         )
         return session
 

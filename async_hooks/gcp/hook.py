@@ -19,7 +19,7 @@ from async_hooks._core.hook import AsyncBaseHook, BaseSync
 from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
-from async_hooks._core.redact import Redactor
+from async_hooks._core.redact import Redactor, learn_secret
 from async_hooks._core.values import is_finite_number
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
@@ -393,7 +393,7 @@ class AsyncGcpHook(AsyncBaseHook):
             raise mapped from error
         if not token:
             return {}
-        self._redact.add(token)  # an answer that echoes the header must not show it
+        learn_secret(token)  # an answer that echoes the header must not show it
         return {"Authorization": f"Bearer {token}"}
 
     def _operation_url(self, name_or_url: str, api_root: str | None) -> URL:

@@ -164,6 +164,36 @@ async def test_a_failed_job_gives_the_provider_reason(job_server):
     assert payload["result"]["succeeded"] is False
 
 
+async def test_a_failure_that_echoes_the_token_shows_it_nowhere_in_the_event(threaded_server):
+    """Airflow stores the event and logs it: the reason and the last answer are masked."""
+    from aiohttp import web
+
+    token = "pl4nted-bearer-T0KEN-in-the-event"
+
+    async def job(request: web.Request) -> web.Response:
+        echoed = request.headers["Authorization"]
+        return web.json_response(
+            {"status": "FAILED", "reason": f"denied for {echoed}", "detail": {"seen": echoed}}
+        )
+
+    app = web.Application()
+    app.router.add_get("/jobs/1", job)
+    server = threaded_server(app)
+    trigger = rebuilt(
+        WaitForJobTrigger(
+            "http",
+            hook_kwargs={"base_url": server.url, "auth": token},
+            wait_args=["/jobs/1"],
+            wait_kwargs=QUICK,
+        )
+    )
+    payload = await only_event(trigger)
+    assert payload["status"] == "failed"
+    assert payload["reason"] == "denied for Bearer ***"
+    assert payload["result"]["response"]["detail"] == {"seen": "Bearer ***"}
+    assert token not in json.dumps(payload)
+
+
 async def test_a_missing_job_ends_the_wait_as_failed_with_the_error(aws_conn, glue_runs):
     name, _ = await glue_runs(1)
     trigger = WaitForJobTrigger(
