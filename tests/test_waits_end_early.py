@@ -5,7 +5,6 @@ refused Google token grant is one request per attempt, with nothing left running
 from __future__ import annotations
 
 import asyncio
-import gc
 import socket
 import textwrap
 
@@ -197,4 +196,3 @@ def test_the_token_refresh_is_not_retried_by_gcloud_aio():
     assert isinstance(decorated.retry.stop, stop_after_attempt)  # type: ignore[attr-defined]
     assert _ACQUIRE_ONCE is decorated.__wrapped__  # type: ignore[attr-defined]
     assert SharedToken.acquire_access_token is not decorated
-    gc.collect()
