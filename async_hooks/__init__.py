@@ -2,15 +2,24 @@
 
 Every hook sends its calls through one pipeline (throttle, retry, cached client, error mapping,
 stats); ``wait_for_job`` polls through it; ``hook.sync`` and ``run_sync`` run coroutines on one
-shared background loop. Provider hooks load lazily: importing this package imports neither
-botocore nor gcloud.
+shared background loop. Provider hooks load lazily (``async_hooks._providers`` lists them):
+importing this package imports no SDK (not aiohttp, not botocore); a provider's module loads
+when one of its names is first used.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from async_hooks._core.errors import (
+from async_hooks._core.hook import AsyncBaseHook
+from async_hooks._core.policy import RetryPolicy
+from async_hooks._providers import export_of
+from async_hooks._result import JobResult
+from async_hooks._sync.delay import delay
+from async_hooks._sync.executor import AsyncExecutor
+from async_hooks._sync.run import run_sync
+from async_hooks.connections import Connection
+from async_hooks.errors import (
     HookClosedError,
     HookConfigError,
     HookError,
@@ -24,18 +33,11 @@ from async_hooks._core.errors import (
     ThrottledError,
     TransientError,
 )
-from async_hooks._core.hook import AsyncBaseHook
-from async_hooks._core.policy import RetryPolicy
-from async_hooks._core.waiting import JobResult
-from async_hooks._sync.delay import delay
-from async_hooks._sync.executor import AsyncExecutor
-from async_hooks._sync.run import run_sync
-from async_hooks.connections import Connection
-from async_hooks.http import AsyncHttpHook, HttpError, HttpResponse
 
 if TYPE_CHECKING:
     from async_hooks.aws import AsyncAwsHook
     from async_hooks.gcp import AsyncGcpHook
+    from async_hooks.http import AsyncHttpHook, HttpError, HttpResponse
 
 __version__ = "0.1.0"
 
@@ -66,26 +68,13 @@ __all__ = [
     "run_sync",
 ]
 
-#: Provider hooks whose SDKs are optional extras, imported on first use.
-_LAZY: dict[str, str] = {"AsyncAwsHook": "async_hooks.aws", "AsyncGcpHook": "async_hooks.gcp"}
-
 
 def __getattr__(name: str) -> Any:
-    """Import a provider's hook (and its SDK) only when it is first used."""
-    module_name = _LAZY.get(name)
-    if module_name is None:
+    """Import a provider's module (and its SDK) only when one of its names is first used."""
+    row = export_of(name)
+    if row is None:
         raise AttributeError(f"module 'async_hooks' has no attribute {name!r}")
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        extra = module_name.rsplit(".", 1)[1]
-        raise ImportError(
-            f"{name} needs the '{extra}' extra: pip install 'async-hooks[{extra}]'"
-            f" ({error.name} is missing)"
-        ) from error
-    value = getattr(module, name)
+    value = getattr(row.load(), name)
     globals()[name] = value
     return value
 

@@ -25,7 +25,7 @@ from async_hooks import (
     HookError,
     RetryPolicy,
 )
-from async_hooks._core.lookup import preset_connections
+from async_hooks.connections._lookup import preset_connections
 
 QUICK = settings(max_examples=250, deadline=None)
 #: Distinctive, so no fixed message can hold it by chance.

@@ -12,9 +12,9 @@ from yarl import URL
 
 import async_hooks
 from async_hooks import HttpError, ServiceError, ThrottledError, TransientError
-from async_hooks._core import errors as errors_module
+from async_hooks import errors as errors_module
 from async_hooks._core.redact import Redactor
-from async_hooks.http._errors import map_aiohttp_error
+from async_hooks._rest.errors import map_aiohttp_error
 
 
 def _drawn_tree() -> dict[str, str | None]:
@@ -111,7 +111,7 @@ def test_connection_errors_are_classified(error, retryable, acted):
 
 
 def test_throttled_answer_categories():
-    from async_hooks.http._errors import HttpThrottledError
+    from async_hooks._rest.errors import HttpThrottledError
 
     assert issubclass(HttpThrottledError, ThrottledError)
     assert issubclass(HttpThrottledError, aiohttp.ClientResponseError)

@@ -63,7 +63,7 @@ def test_secret_headers_are_masked_in_request_info():
     from multidict import CIMultiDict
     from yarl import URL
 
-    from async_hooks.http._errors import safe_request_info
+    from async_hooks._rest.errors import safe_request_info
 
     info = safe_request_info(
         "GET", URL("http://h/x"), CIMultiDict({"Authorization": "Bearer abc", "X-Api-Key": "k"})

@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from async_hooks._core.errors import ServiceError
+from async_hooks.errors import ServiceError
 
 __all__ = ["Coalescer", "FetchMany", "FetchOne", "coalescing_window"]
 

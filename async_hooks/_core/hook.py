@@ -25,13 +25,6 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from async_hooks._core.budget import RetryBudget
-from async_hooks._core.errors import (
-    HookClosedError,
-    HookConfigError,
-    HookError,
-    ServiceError,
-    ThrottledError,
-)
 from async_hooks._core.loopstate import LoopState, current_state
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor, scrub_exception
@@ -41,6 +34,13 @@ from async_hooks._core.values import is_finite_number
 from async_hooks._core.waiting import JobResult, PollPlan, PollTiming, wait_until_done
 from async_hooks._sync.facade import SyncFacade, blocking
 from async_hooks._sync.run import run_sync
+from async_hooks.errors import (
+    HookClosedError,
+    HookConfigError,
+    HookError,
+    ServiceError,
+    ThrottledError,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.values import is_finite_number
+from async_hooks.errors import HookConfigError
 
 __all__ = ["RetryPolicy"]
 

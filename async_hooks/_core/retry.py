@@ -17,7 +17,7 @@ from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from async_hooks._core.errors import ServiceError, ThrottledError, TransientError
+from async_hooks.errors import ServiceError, ThrottledError, TransientError
 
 if TYPE_CHECKING:
     from async_hooks._core.budget import RetryBudget

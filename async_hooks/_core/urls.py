@@ -10,7 +10,7 @@ import re
 
 from yarl import URL
 
-from async_hooks._core.errors import HookConfigError
+from async_hooks.errors import HookConfigError
 
 __all__ = ["CONTROL_CHARACTERS", "absolute_http_url"]
 

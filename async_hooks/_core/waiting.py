@@ -18,33 +18,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from async_hooks._core._compat import timeout_at
-from async_hooks._core.errors import (
+from async_hooks._core.values import is_finite_number
+from async_hooks._result import JobResult
+from async_hooks.errors import (
     HookConfigError,
     JobFailedError,
     JobTimeoutError,
     NotFoundError,
     ServiceError,
 )
-from async_hooks._core.values import is_finite_number
 
 __all__ = ["JobResult", "PollPlan", "PollTiming", "presence_plan", "wait_until_done"]
 
 logger = logging.getLogger("async_hooks")
 
 DEFAULT_TIMEOUT = 24 * 3600.0
-
-
-@dataclass(frozen=True, slots=True)
-class JobResult:
-    """How a wait ended: the provider's terminal status and the last describe payload."""
-
-    kind: str
-    job_id: str
-    status: str
-    succeeded: bool
-    response: Any
-    polls: int
-    elapsed: float
 
 
 @dataclass(frozen=True, slots=True)

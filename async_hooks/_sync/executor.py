@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._sync.loop_thread import shared_loop
+from async_hooks.errors import HookConfigError
 
 __all__ = ["AsyncExecutor"]
 

@@ -7,8 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar, overload
 
-from async_hooks._core.errors import SyncInAsyncError
 from async_hooks._sync.loop_thread import shared_loop
+from async_hooks.errors import SyncInAsyncError
 
 __all__ = ["run_sync"]
 

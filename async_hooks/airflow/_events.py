@@ -16,8 +16,8 @@ import decimal
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from async_hooks._core.errors import HookError, JobFailedError, JobTimeoutError
 from async_hooks._core.waiting import JobResult
+from async_hooks.errors import HookError, JobFailedError, JobTimeoutError
 
 __all__ = ["STATUSES", "WaitOutcome", "json_safe"]
 

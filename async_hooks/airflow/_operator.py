@@ -16,10 +16,10 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from async_hooks._core.errors import HookError
 from async_hooks.airflow._events import STATUSES, WaitOutcome
 from async_hooks.airflow._settings import decode_hook_kwargs
 from async_hooks.airflow._trigger import WaitForJobTrigger
+from async_hooks.errors import HookError
 
 __all__ = ["JobWait", "JobWaitError", "WaitForJobMixin", "result_of"]
 

@@ -12,31 +12,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import inspect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.policy import RetryPolicy
+from async_hooks._providers import provider as _provider
+from async_hooks.errors import HookConfigError
 
-__all__ = ["PROVIDERS", "decode_hook_kwargs", "encode_hook_kwargs", "hook_class", "plain"]
-
-#: provider name -> (module, class) of its hook, imported only when a trigger of it is made.
-PROVIDERS: dict[str, tuple[str, str]] = {
-    "aws": ("async_hooks.aws", "AsyncAwsHook"),
-    "gcp": ("async_hooks.gcp", "AsyncGcpHook"),
-    "http": ("async_hooks.http", "AsyncHttpHook"),
-}
+__all__ = ["decode_hook_kwargs", "encode_hook_kwargs", "hook_class", "plain"]
 
 
 def hook_class(provider: str) -> type[AsyncBaseHook]:
-    if provider not in PROVIDERS:
-        raise HookConfigError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
-    module, name = PROVIDERS[provider]
-    cls: type[AsyncBaseHook] = getattr(importlib.import_module(module), name)
+    """The hook class of ``provider`` (a row of ``async_hooks._providers``), imported now."""
+    cls: type[AsyncBaseHook] = _provider(provider).hook_class()
     return cls
 
 

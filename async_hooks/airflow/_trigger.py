@@ -17,14 +17,15 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from async_hooks._core.errors import HookConfigError, HookError
 from async_hooks._core.hook import AsyncBaseHook
-from async_hooks._core.lookup import airflow_looks_up, preset_connections
 from async_hooks._core.redact import mask_mapping
 from async_hooks._core.values import is_finite_number
-from async_hooks.airflow._connections import airflow_connection_shared
+from async_hooks._providers import provider
 from async_hooks.airflow._events import WaitOutcome
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, hook_class, plain
+from async_hooks.connections._airflow import airflow_connection_shared
+from async_hooks.connections._lookup import airflow_looks_up, preset_connections
+from async_hooks.errors import HookConfigError, HookError
 
 __all__ = ["WaitForJobTrigger"]
 
@@ -152,12 +153,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
 
     def _names(self) -> tuple[str | None, str | None]:
         """The job's kind and id, for events and logs (HTTP: ``"http"`` and the status path)."""
-        args, get = self.wait_args, self.wait_kwargs.get
-        if self.provider == "http":
-            return "http", str(args[0]) if args else get("path")
-        kind = args[0] if args else get("kind")
-        job_id = args[1] if len(args) > 1 else get("job_id")
-        return (None if kind is None else str(kind)), (None if job_id is None else str(job_id))
+        return provider(self.provider).job_names(self.wait_args, self.wait_kwargs)
 
 
 def _epoch_seconds(value: object) -> float:

@@ -18,8 +18,8 @@ from aiobotocore.config import AioConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.values import is_encodable, is_finite_number
+from async_hooks.errors import HookConfigError
 
 __all__ = ["check_settings", "client_config", "merged_config"]
 

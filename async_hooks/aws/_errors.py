@@ -22,7 +22,9 @@ from typing import Any
 from botocore import exceptions as boto
 from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
 
-from async_hooks._core.errors import (
+from async_hooks._core.redact import Redactor
+from async_hooks._core.resolution import unresolvable_host
+from async_hooks.errors import (
     HookConfigError,
     NotFoundError,
     PermissionDeniedError,
@@ -30,8 +32,6 @@ from async_hooks._core.errors import (
     ThrottledError,
     TransientError,
 )
-from async_hooks._core.redact import Redactor
-from async_hooks._core.resolution import unresolvable_host
 
 __all__ = [
     "AwsConnectionError",

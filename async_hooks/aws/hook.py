@@ -21,9 +21,7 @@ from aiobotocore.session import AioSession
 from botocore.loaders import create_loader
 
 from async_hooks._core.coalesce import Coalescer, FetchMany, FetchOne, coalescing_window
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync
-from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, learn_secret
 from async_hooks._core.urls import absolute_http_url
@@ -38,6 +36,8 @@ from async_hooks._sync.facade import blocking
 from async_hooks.aws._config import check_settings, client_config, merged_config
 from async_hooks.aws._errors import AwsNotFoundError, map_botocore_error, without_answer
 from async_hooks.aws.kinds import JobKind, get_job_kind
+from async_hooks.connections._lookup import resolve_connection
+from async_hooks.errors import HookConfigError
 
 __all__ = ["AsyncAwsHook", "AwsSync"]
 

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.paths import MISSING, lookup
+from async_hooks.errors import HookConfigError
 
 if TYPE_CHECKING:
     from async_hooks.aws.hook import AsyncAwsHook

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from async_hooks._core.errors import HookConfigError
+from async_hooks.errors import HookConfigError
 
 __all__ = ["load_service_data", "secrets_of"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from yarl import URL
 
-from async_hooks._core.errors import PermissionDeniedError
 from async_hooks._core.redact import Redactor
-from async_hooks.http._errors import HttpError, HttpPermissionDeniedError, map_aiohttp_error
+from async_hooks._rest.errors import HttpError, HttpPermissionDeniedError, map_aiohttp_error
+from async_hooks.errors import PermissionDeniedError
 
 __all__ = ["map_gcp_error", "map_token_error"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.urls import absolute_http_url
+from async_hooks.errors import HookConfigError
 
 __all__ = ["SCOPES", "api_root_url", "check_names", "check_scopes", "gcp_extras", "single_line"]
 

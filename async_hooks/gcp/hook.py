@@ -14,9 +14,7 @@ from gcloud.aio.storage import Storage
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from async_hooks._core.errors import HookConfigError, NotFoundError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync
-from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import Redactor, learn_secret
@@ -28,7 +26,10 @@ from async_hooks._core.waiting import (
     PollTiming,
     presence_plan,
 )
+from async_hooks._rest.transport import exchange
 from async_hooks._sync.facade import blocking
+from async_hooks.connections._lookup import resolve_connection
+from async_hooks.errors import HookConfigError, NotFoundError
 from async_hooks.gcp._auth import load_service_data, secrets_of
 from async_hooks.gcp._errors import map_gcp_error, map_token_error
 from async_hooks.gcp._settings import (
@@ -39,7 +40,6 @@ from async_hooks.gcp._settings import (
     single_line,
 )
 from async_hooks.gcp._token import SharedToken, build_token
-from async_hooks.http._transport import exchange
 
 __all__ = ["AsyncGcpHook", "GcpSync"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.values import is_encodable
+from async_hooks.errors import HookConfigError
 
 __all__ = [
     "TOKEN",

@@ -12,15 +12,18 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.hook import AsyncBaseHook, BaseSync
-from async_hooks._core.lookup import resolve_connection
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
 from async_hooks._core.urls import CONTROL_CHARACTERS, absolute_http_url
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._rest.errors import map_aiohttp_error
+from async_hooks._rest.response import HttpResponse
+from async_hooks._rest.transport import exchange
 from async_hooks._sync.facade import blocking
+from async_hooks.connections._lookup import resolve_connection
+from async_hooks.errors import HookConfigError
 from async_hooks.http._checks import (
     TOKEN,
     Auth,
@@ -32,9 +35,6 @@ from async_hooks.http._checks import (
     number,
     states,
 )
-from async_hooks.http._errors import map_aiohttp_error
-from async_hooks.http._response import HttpResponse
-from async_hooks.http._transport import exchange
 
 __all__ = ["AsyncHttpHook", "HttpResponse", "HttpSync"]
 

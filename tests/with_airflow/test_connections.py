@@ -54,7 +54,7 @@ def test_an_unknown_conn_id_is_a_config_error_naming_where_it_looked():
 async def test_concurrent_triggers_share_one_airflow_look_up(secrets_backend):
     """A triggerer restarting 300 triggers on one connection asks Airflow once, and keeps
     nothing afterwards (a rotated secret is seen by the next look-up)."""
-    from async_hooks.airflow._connections import airflow_connection_shared
+    from async_hooks.connections._airflow import airflow_connection_shared
 
     secrets_backend({"shared": {"conn_type": "aws", "login": "AKID1", "password": "one"}})
     found = await asyncio.gather(*(airflow_connection_shared("shared") for _ in range(300)))
@@ -66,7 +66,7 @@ async def test_concurrent_triggers_share_one_airflow_look_up(secrets_backend):
 
 
 async def test_a_cancelled_caller_does_not_fail_the_others(secrets_backend):
-    from async_hooks.airflow._connections import airflow_connection_shared
+    from async_hooks.connections._airflow import airflow_connection_shared
 
     secrets_backend({"shared": {"conn_type": "aws", "login": "AKID"}})
     first = asyncio.create_task(airflow_connection_shared("shared"))

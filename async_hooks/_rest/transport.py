@@ -14,8 +14,8 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from async_hooks._core.redact import Redactor
-from async_hooks.http._errors import PROVIDER, error_for_response, map_aiohttp_error
-from async_hooks.http._response import HttpResponse
+from async_hooks._rest.errors import PROVIDER, error_for_response, map_aiohttp_error
+from async_hooks._rest.response import HttpResponse
 
 __all__ = ["exchange"]
 

@@ -8,7 +8,7 @@ import logging
 import weakref
 from typing import Any
 
-from async_hooks.connections import Connection, _extra_from
+from async_hooks.connections._model import Connection, _extra_from
 
 __all__ = ["airflow_connection", "airflow_connection_async", "airflow_connection_shared"]
 

@@ -17,7 +17,10 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from async_hooks._core.errors import (
+from async_hooks._core.redact import MASK, Redactor, is_sensitive
+from async_hooks._core.resolution import unresolvable_host
+from async_hooks._core.retry_after import parse_retry_after
+from async_hooks.errors import (
     HookConfigError,
     NotFoundError,
     PermissionDeniedError,
@@ -25,9 +28,6 @@ from async_hooks._core.errors import (
     ThrottledError,
     TransientError,
 )
-from async_hooks._core.redact import MASK, Redactor, is_sensitive
-from async_hooks._core.resolution import unresolvable_host
-from async_hooks._core.retry_after import parse_retry_after
 
 __all__ = [
     "HttpConnectionError",

@@ -1,4 +1,4 @@
-"""The exceptions every hook raises.
+"""The exceptions every hook raises (a public leaf module: it imports nothing of async_hooks).
 
 The hierarchy::
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from async_hooks._core.waiting import JobResult
+    from async_hooks._result import JobResult
 
 __all__ = [
     "HookClosedError",

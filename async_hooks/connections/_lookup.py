@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from async_hooks._core.errors import HookConfigError
-from async_hooks.connections import ENV_PREFIXES, Connection
+from async_hooks.connections._model import ENV_PREFIXES, Connection
+from async_hooks.errors import HookConfigError
 
 __all__ = ["airflow_loaded", "airflow_looks_up", "preset_connections", "resolve_connection"]
 
@@ -54,7 +54,7 @@ def resolve_connection(conn_id: str | None) -> Connection | None:
         return preset
     if not airflow_looks_up(conn_id):
         return Connection.from_env(conn_id)
-    from async_hooks.airflow._connections import airflow_connection
+    from async_hooks.connections._airflow import airflow_connection
 
     found = airflow_connection(conn_id)
     if found is not None:

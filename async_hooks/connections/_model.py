@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from async_hooks._core.errors import HookConfigError
 from async_hooks._core.redact import MASK, mask_mapping
 from async_hooks._core.values import is_encodable
+from async_hooks.errors import HookConfigError
 
 __all__ = ["Connection"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from async_hooks.http._errors import PROVIDER, decode_error
+from async_hooks._rest.errors import PROVIDER, decode_error
 
 __all__ = ["HttpResponse"]
 

@@ -1,0 +1,100 @@
+"""The provider registry: the one table of which hooks exist, where they live, which extra they
+need and how their waits are named. ``async_hooks.__getattr__`` (lazy loading), the Airflow
+adapter, the CLI and the tests all read it; a new provider is one row here.
+
+Importing this module imports no provider: a row names its module, loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from async_hooks.errors import HookConfigError
+
+__all__ = ["PROVIDERS", "Provider", "export_of", "provider"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One provider's row.
+
+    ``exports`` are the names the package root re-exports (loaded with ``module``). ``extra`` is
+    the pip extra its SDK comes with (``None``: always installed). A wait's kind and job id are
+    the first two arguments of ``wait_for_job`` (``kind``, ``job_id``), unless ``fixed_kind`` is
+    set: then the kind is that name and the job id is the first argument, ``id_param``.
+    """
+
+    name: str
+    module: str
+    hook: str
+    exports: tuple[str, ...]
+    extra: str | None = None
+    fixed_kind: str | None = None
+    id_param: str = "job_id"
+
+    def load(self) -> Any:
+        """The provider's module, imported now; ``ImportError`` names the extra to install."""
+        try:
+            return importlib.import_module(self.module)
+        except ModuleNotFoundError as error:
+            if self.extra is None or (error.name or "").startswith("async_hooks"):
+                raise
+            raise ImportError(
+                f"the {self.name} provider needs the '{self.extra}' extra:"
+                f" pip install 'async-hooks[{self.extra}]' ({error.name} is missing)",
+                name=error.name,
+            ) from error
+
+    def hook_class(self) -> type[Any]:
+        cls: type[Any] = getattr(self.load(), self.hook)
+        return cls
+
+    def job_names(
+        self, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> tuple[str | None, str | None]:
+        """A wait's kind and job id from ``wait_for_job``'s arguments, for events and logs."""
+        if self.fixed_kind is not None:
+            target = args[0] if args else kwargs.get(self.id_param)
+            return self.fixed_kind, None if target is None else str(target)
+        kind = args[0] if args else kwargs.get("kind")
+        job_id = args[1] if len(args) > 1 else kwargs.get(self.id_param)
+        return (None if kind is None else str(kind)), (None if job_id is None else str(job_id))
+
+
+PROVIDERS: Mapping[str, Provider] = {
+    row.name: row
+    for row in (
+        Provider(
+            name="http",
+            module="async_hooks.http",
+            hook="AsyncHttpHook",
+            exports=("AsyncHttpHook", "HttpError", "HttpResponse"),
+            fixed_kind="http",
+            id_param="path",
+        ),
+        Provider(
+            name="aws", module="async_hooks.aws", hook="AsyncAwsHook",
+            exports=("AsyncAwsHook",), extra="aws",
+        ),
+        Provider(
+            name="gcp", module="async_hooks.gcp", hook="AsyncGcpHook",
+            exports=("AsyncGcpHook",), extra="gcp",
+        ),
+    )
+}  # fmt: skip
+
+
+def provider(name: str) -> Provider:
+    """The row of provider ``name``; ``HookConfigError`` lists the known ones."""
+    row = PROVIDERS.get(name) if isinstance(name, str) else None
+    if row is None:
+        raise HookConfigError(f"unknown provider {name!r}; known: {', '.join(PROVIDERS)}")
+    return row
+
+
+def export_of(name: str) -> Provider | None:
+    """The provider whose module defines the package-root name ``name``."""
+    return next((row for row in PROVIDERS.values() if name in row.exports), None)
