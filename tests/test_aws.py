@@ -496,7 +496,7 @@ async def test_a_services_models_are_read_off_the_loop_once(moto_server, monkeyp
     of blocked loop for Glue); later clients of that service find them in the shared loader."""
     import threading
 
-    from async_hooks.aws import hook as aws_hook
+    from async_hooks.aws import _session as aws_hook
 
     threads = []
     original = aws_hook._load_models
@@ -511,3 +511,29 @@ async def test_a_services_models_are_read_off_the_loop_once(moto_server, monkeyp
         async with AsyncAwsHook(endpoint_url=endpoint, region_name="us-east-1") as hook:
             await hook.call("sqs", "list_queues")
     assert threads == [("sqs", False)]
+
+
+def test_job_kinds_talk_to_a_context_not_to_the_hook():
+    """kinds.py and the kinds' own modules (ECS's task definitions, Glue's pages) import no
+    hook: they call through a ``KindContext``, so neither side reaches into the other."""
+    import ast
+    from pathlib import Path
+
+    import async_hooks.aws
+
+    package = Path(async_hooks.aws.__file__).parent
+    for name in ("kinds.py", "_ecs.py", "_glue.py", "_context.py"):
+        tree = ast.parse((package / name).read_text(encoding="utf-8"))
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert not {
+            m for m in imported if m.startswith(("async_hooks.aws.hook", "async_hooks.aws._waits"))
+        }, name

@@ -290,3 +290,40 @@ async def test_coalesced_waits_started_together_stay_in_step_whatever_their_jitt
     rounds = max(r.polls for r in results)
     assert all(r.succeeded for r in results)
     assert calls <= rounds + 1, f"{calls} calls for {rounds} rounds of polls"
+
+
+async def test_ecs_waits_started_over_several_intervals_share_one_schedule(moto_server):
+    """The schedule is the coalescer's: 20 waits arriving in four groups, a tick apart (over
+    three intervals), poll in the running ticks of their interval instead of on schedules of
+    their own that never meet. Counted, not timed: describe calls per job poll."""
+    never = 10**9  # moto's manual progression: the tasks stay RUNNING until told otherwise
+    moto_server.set_transition("ecs::task", {"progression": "manual", "times": never})
+    async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+        launched = await launch(hook, "ecs", 20, "t")
+
+        def describe_calls() -> int:
+            return hook.stats()["operations"].get("aws:ecs:describe_tasks", {}).get("calls", 0)
+
+        waits = []
+        for first in range(0, 20, 5):
+            waits += [
+                asyncio.create_task(
+                    hook.wait_for_job("ecs", task, **launched.identifiers, **IN_STEP)
+                )
+                for task in launched.ids[first : first + 5]
+            ]
+            seen = describe_calls()
+            await until(lambda seen=seen: describe_calls() > seen)  # a tick before the next 5
+        seen = describe_calls()
+        await until(lambda: describe_calls() >= seen + 4)  # all 20 polling together
+        await asyncio.to_thread(
+            moto_server.set_transition, "ecs::task", {"progression": "immediate"}
+        )
+        results = await asyncio.gather(*waits)
+        stats = hook.stats()["operations"]
+    assert all(r.succeeded and r.status == "STOPPED" for r in results)
+    polls = sum(r.polls for r in results)
+    calls = stats["aws:ecs:describe_tasks"]["calls"]
+    assert calls <= 0.15 * polls, f"{calls} DescribeTasks calls for {polls} polls"
+    assert stats["aws:ecs:describe_task_definition"]["calls"] == 1  # once, at the end
+    print(f"20 staggered ECS waits: {polls} polls, {calls} DescribeTasks calls")

@@ -1,4 +1,8 @@
-"""The connection cache: one client per connection identity on one event loop."""
+"""The connection cache: one client per connection identity on one event loop.
+
+It caches clients only (what ``clients_created`` counts and hooks release when they close);
+anything else a loop shares (sessions, memos, coalescers) is ``LoopState.shared``.
+"""
 
 from __future__ import annotations
 

@@ -1,94 +1,286 @@
-"""Poll coalescing: concurrent waits of one kind on one connection share their polls.
+"""The shared schedule: waits of one batch key on one loop share their polls.
 
-Each wait still polls on its own schedule (without jitter: the shared call is the spreading). A
-poll that comes due joins a *tick*: the first poll of a tick opens a short window, every poll due
-within it joins, and when it closes the ids go out as one batch-describe call per chunk of the
-API's maximum; the answers resume the waits a slice at a time. Answers go back to each wait;
-an id the answer does not list is polled alone; a batch call that fails with a retryable error
+The coalescer owns the schedule. Its waits are grouped by poll interval; each group has one
+timer, and each of its *ticks* describes every pending id of the group in chunks of the API's
+maximum (``IN_FLIGHT`` chunk calls at a time), whenever its waits started. A wait joins the next
+tick of its interval's group; when no group of its interval runs, one starts, its first tick
+after ``coalescing_window(interval)`` so that waits started together meet in it. A group left
+without members stops its timer.
+
+A tick tells each wait what it saw (poll count, last payload, status) and *wakes* it only when
+its job's status changed, the job ended (its verdict is no longer None) or the poll failed: a
+job that is still running costs its wait nothing but the tick's bookkeeping. After each tick a
+wait on back-off moves to the group of its next interval (and is not polled before that interval
+is due, less the group's gathering window).
+
+An id the answer does not list is polled alone; a batch call that fails with a retryable error
 (after the pipeline's own retries) fails that poll of each wait in it (a transient poll error,
 which never ends a wait); one that fails otherwise is replaced by single polls, so one bad id
-cannot fail unrelated waits. A batch operation that keeps failing (``BATCH_FAILURES`` ticks in
-a row: a server that does not implement it, such as moto's Athena) is given up for
-``ALONE_TICKS`` ticks, in which every id is polled alone, and then tried again. A wait that is
-cancelled leaves its tick at once.
+cannot fail unrelated waits. A batch operation that keeps failing (``BATCH_FAILURES`` calls in a
+row: a server that does not implement it, such as moto's Athena) is given up for ``ALONE_TICKS``
+ticks, in which every id is polled alone, and then tried again. Each call goes through the
+fetchers of the newest live wait (bound to its hook), never through a hook whose waits ended.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+import logging
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+from async_hooks._core.member import Codec, Member
 from async_hooks.errors import ServiceError
 
-__all__ = ["Coalescer", "FetchMany", "FetchOne", "coalescing_window"]
+if TYPE_CHECKING:
+    from async_hooks._core.plan import BatchDescribe, PollPlan, PollTiming
 
-FetchMany = Callable[[list[str]], Awaitable[dict[str, Any]]]
-FetchOne = Callable[[str], Awaitable[Any]]
+__all__ = ["ALONE_TICKS", "BATCH_FAILURES", "IN_FLIGHT", "Coalescer", "coalescing_window"]
+
+logger = logging.getLogger("async_hooks")
 
 
 def coalescing_window(poll_interval: float) -> float:
-    """How long a tick gathers polls: a tenth of the interval, at most one second. Coalesced
-    waits poll without jitter (their shared call is the spreading), so waits started together
-    stay in step and meet in one tick; a poll is late by at most this window."""
+    """How long a new group gathers waits before its first tick: a tenth of the interval, at
+    most one second. Waits started together meet in that tick and stay in step after it."""
     return min(poll_interval * 0.1, 1.0)
 
 
-#: Waits resumed per loop iteration when a tick answers: a tick answering thousands of waits
-#: would otherwise hold the loop for every one of them in a single iteration.
+#: Chunk calls one tick keeps in flight (each through the pipeline, which also throttles).
+IN_FLIGHT = 8
+#: Waits told per loop iteration: a chunk of 1,000 (Glue's pages) does not hold the loop at once.
 SETTLE_SLICE = 100
-
 #: Batch calls failing in a row (each after the pipeline's retries) before the coalescer polls
 #: ids alone, and for how many ticks it does before it tries the batch operation again.
 BATCH_FAILURES = 3
 ALONE_TICKS = 10
 
+_ABSENT: Any = object()
+
+
+class _Group:
+    """The waits of one interval, and the timer of their next tick."""
+
+    __slots__ = ("handle", "interval", "members", "window")
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.window = coalescing_window(interval)
+        self.members: dict[str, Member] = {}
+        self.handle: asyncio.TimerHandle | None = None
+
+
+class _Tick:
+    """One tick's shared state: its start, whether it polls alone, the waits that move on."""
+
+    __slots__ = ("alone", "group", "movers", "started")
+
+    def __init__(self, group: _Group, started: float, alone: bool) -> None:
+        self.group = group
+        self.started = started
+        self.alone = alone
+        self.movers: list[tuple[Member, float]] = []
+
 
 class Coalescer:
-    """The shared polls of one (connection, kind, identifiers) on one loop.
+    """The shared schedule of one batch key (connection, kind, identifiers) on one loop."""
 
-    Each poll brings its own fetchers (bound to its hook): a tick calls through a hook whose
-    wait is still live, never through the hook that happened to start the coalescer, which may
-    have closed since (triggers of one triggerer come and go, each with its own hook).
-    """
-
-    __slots__ = ("_alone_ticks", "_failed_in_a_row", "_flush", "_pending", "_running", "batch_max")
+    __slots__ = (
+        "_alone_ticks",
+        "_closed",
+        "_codec",
+        "_failed_in_a_row",
+        "_fetchers",
+        "_groups",
+        "_ticks",
+        "batch_max",
+    )
 
     def __init__(self, batch_max: int) -> None:
         self.batch_max = batch_max
-        self._pending: dict[str, list[_Poll]] = {}
-        self._flush: asyncio.TimerHandle | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._groups: dict[float, _Group] = {}
+        #: The fetchers of the live waits, each with its count of waits; the newest last.
+        self._fetchers: dict[BatchDescribe, int] = {}
+        self._ticks: set[asyncio.Task[None]] = set()
         self._failed_in_a_row = 0
         self._alone_ticks = 0  # ticks left in which the batch operation is not tried
+        self._closed = False
+        self._codec = Codec()  # its waits' payloads, compressed against one another
 
-    async def describe(
-        self, job_id: str, window: float, fetch_many: FetchMany, fetch_one: FetchOne
-    ) -> Any:
-        """This job's item from the next tick's batch answer."""
-        loop = asyncio.get_running_loop()
-        poll = _Poll(loop.create_future(), fetch_many, fetch_one)
-        self._pending.setdefault(job_id, []).append(poll)
-        if self._flush is None:
-            self._flush = loop.call_later(window, self._tick)
-        return await poll.future
+    # ------------------------------------------------------------------ members
 
-    def _tick(self) -> None:
-        self._flush = None
-        pending, self._pending = self._pending, {}
-        task = asyncio.get_running_loop().create_task(self._answer(pending))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+    def join(self, plan: PollPlan, timing: PollTiming) -> Member:
+        """Add a wait on ``plan`` (which has a ``batch``): polled from the next tick of its
+        interval's group on. The caller must ``leave`` it, however the wait ends."""
+        batch = plan.batch
+        assert batch is not None, "a shared wait needs a plan with a batch"
+        member = Member(plan, timing, self._codec)
+        self._fetchers[batch] = self._fetchers.pop(batch, 0) + 1
+        member.due = asyncio.get_running_loop().time()
+        self._enter(member, member.interval)
+        return member
 
-    async def _answer(self, pending: dict[str, list[_Poll]]) -> None:
-        live = {job_id: polls for job_id, polls in pending.items() if _live(polls)}
-        ids = list(live)
-        if self._alone_ticks > 0:
-            self._alone_ticks -= 1
-            await asyncio.gather(*(self._answer_alone(job_id, live[job_id]) for job_id in ids))
+    def leave(self, member: Member) -> None:
+        """Remove a wait at once (ended, failed or cancelled); idempotent."""
+        if member.group is None:
             return
-        chunks = [ids[i : i + self.batch_max] for i in range(0, len(ids), self.batch_max)]
-        await asyncio.gather(*(self._answer_chunk(chunk, live) for chunk in chunks))
+        self._exit(member)
+        batch = member.plan.batch
+        assert batch is not None
+        count = self._fetchers.get(batch, 0)
+        if count <= 1:
+            self._fetchers.pop(batch, None)
+        else:
+            self._fetchers[batch] = count - 1  # in place: its rank among the newest stays
+
+    def _enter(self, member: Member, interval: float) -> None:
+        group = self._groups.get(interval)
+        if group is None:
+            group = self._groups[interval] = _Group(interval)
+            if not self._closed:
+                loop = asyncio.get_running_loop()
+                group.handle = loop.call_at(loop.time() + group.window, self._fire, group)
+        job_id = member.plan.job_id
+        first = group.members.get(job_id)
+        if first is None:
+            group.members[job_id] = member
+        else:
+            member.twin, first.twin = first.twin, member
+        member.group = group
+
+    def _exit(self, member: Member) -> None:
+        group: _Group = member.group
+        member.group = None
+        members = group.members
+        job_id = member.plan.job_id
+        first = members[job_id]
+        if first is member:
+            if member.twin is None:
+                del members[job_id]
+            else:
+                members[job_id] = member.twin
+        else:
+            while first.twin is not member:
+                assert first.twin is not None
+                first = first.twin
+            first.twin = member.twin
+        member.twin = None
+        if not members and self._groups.get(group.interval) is group:
+            del self._groups[group.interval]  # a running tick finds it empty and stops
+            if group.handle is not None:
+                group.handle.cancel()
+                group.handle = None
+
+    # ------------------------------------------------------------------ ticks
+
+    def _fire(self, group: _Group) -> None:
+        group.handle = None
+        task = asyncio.get_running_loop().create_task(self._tick(group))
+        self._ticks.add(task)
+        task.add_done_callback(self._tick_done)
+
+    def _tick_done(self, task: asyncio.Task[None]) -> None:
+        self._ticks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("a coalescing tick failed", exc_info=task.exception())
+
+    async def _tick(self, group: _Group) -> None:
+        loop = asyncio.get_running_loop()
+        tick = _Tick(group, loop.time(), self._alone_ticks > 0)
+        if tick.alone:
+            self._alone_ticks -= 1
+        try:
+            chunks = self._chunks(group, tick.started + group.window)
+            workers = min(IN_FLIGHT, math.ceil(len(group.members) / self.batch_max))
+            if workers <= 1:
+                await self._work(chunks, tick)
+            else:
+                await asyncio.gather(*(self._work(chunks, tick) for _ in range(workers)))
+        finally:
+            for member, interval in tick.movers:
+                if member.group is group:  # still waiting, and not moved by anyone else
+                    self._exit(member)
+                    member.interval = interval
+                    member.due = tick.started + interval
+                    self._enter(member, interval)
+            if not self._closed and self._groups.get(group.interval) is group:
+                when = max(tick.started + group.interval, loop.time())
+                group.handle = loop.call_at(when, self._fire, group)
+
+    def _chunks(self, group: _Group, horizon: float) -> Iterator[list[str]]:
+        """The group's ids due by ``horizon``, ``batch_max`` at a time (read as they go: a wait
+        that left meanwhile is skipped, one that joined waits for the next tick)."""
+        members = group.members
+        chunk: list[str] = []
+        for job_id in list(members):
+            member = members.get(job_id)
+            while member is not None and member.due > horizon:
+                member = member.twin
+            if member is None:
+                continue
+            chunk.append(job_id)
+            if len(chunk) == self.batch_max:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    async def _work(self, chunks: Iterator[list[str]], tick: _Tick) -> None:
+        for chunk in chunks:
+            await self._poll_chunk(chunk, tick)
+
+    def _newest(self) -> BatchDescribe | None:
+        return next(reversed(self._fetchers), None)
+
+    async def _poll_chunk(self, chunk: list[str], tick: _Tick) -> None:
+        batch = self._newest()
+        if batch is None:
+            return  # every wait left
+        found: Any = {}
+        if not tick.alone:
+            try:
+                found = await batch.fetch_many(chunk)
+            except ServiceError as error:
+                gave_up = self._batch_failed()
+                if error.retryable and not gave_up:
+                    for job_id in chunk:
+                        self._failed(tick, job_id, error)
+                    return
+                found = {}  # a refused or failing batch: poll each job alone instead
+            except Exception as error:
+                for job_id in chunk:
+                    self._failed(tick, job_id, error)
+                return
+            else:
+                self._failed_in_a_row = 0
+        alone = []
+        for told, job_id in enumerate(chunk, 1):
+            item = found.get(job_id, _ABSENT)
+            if item is _ABSENT:
+                alone.append(job_id)
+            else:
+                self._saw(tick, job_id, item)
+            if told % SETTLE_SLICE == 0 and told < len(chunk):
+                # A long answer (Glue's pages of 1,000) lets the loop breathe; a short one is
+                # told at once and dropped: kept across loop iterations, while other chunks'
+                # answers are parsed, its objects would age into the garbage collector's
+                # oldest generation and make its full collections frequent.
+                await asyncio.sleep(0)
+        found = item = None  # not kept through the single polls below
+        if alone:
+            await asyncio.gather(*(self._poll_alone(tick, job_id) for job_id in alone))
+
+    async def _poll_alone(self, tick: _Tick, job_id: str) -> None:
+        batch = self._newest()
+        if batch is None or tick.group.members.get(job_id) is None:
+            return
+        try:
+            item = await batch.fetch_one(job_id)
+        except Exception as error:
+            self._failed(tick, job_id, error)
+        else:
+            self._saw(tick, job_id, item)
 
     def _batch_failed(self) -> bool:
         """Count a failed batch call; True when the coalescer now polls alone for a while."""
@@ -98,79 +290,69 @@ class Coalescer:
         self._alone_ticks = ALONE_TICKS
         return True
 
-    async def _answer_chunk(self, chunk: list[str], pending: dict[str, list[_Poll]]) -> None:
-        fetch_many = _live_poll(pending[chunk[-1]]).fetch_many  # the newest poll's hook
-        try:
-            found = await fetch_many(chunk)
-        except ServiceError as error:
-            gave_up = self._batch_failed()
-            if error.retryable and not gave_up:
-                for job_id in chunk:
-                    _settle(pending[job_id], error=error)
-                return
-            found = {}  # a refused or failing batch: poll each job alone instead
-        except Exception as error:
-            for job_id in chunk:
-                _settle(pending[job_id], error=error)
-            return
-        else:
-            self._failed_in_a_row = 0
-        alone = []
-        settled = 0
-        for job_id in chunk:
-            if job_id in found:
-                _settle(pending[job_id], result=found[job_id])
-                settled += 1
-                if settled % SETTLE_SLICE == 0:
-                    await asyncio.sleep(0)  # let the waits just answered run, and the loop breathe
-            else:
-                alone.append(job_id)
-        await asyncio.gather(*(self._answer_alone(job_id, pending[job_id]) for job_id in alone))
+    # ------------------------------------------------------------------ telling the waits
 
-    async def _answer_alone(self, job_id: str, polls: list[_Poll]) -> None:
-        if not _live(polls):
-            return
-        try:
-            item = await _live_poll(polls).fetch_one(job_id)
-        except Exception as error:
-            _settle(polls, error=error)
-        else:
-            _settle(polls, result=item)
+    def _saw(self, tick: _Tick, job_id: str, item: Any) -> None:
+        """One poll of ``job_id`` answered ``item``: tell each of its waits in the group."""
+        member = tick.group.members.get(job_id)
+        while member is not None:
+            plan = member.plan
+            member.polls += 1
+            try:
+                status = plan.status_of(item)
+                ended = plan.judge(item, status) is not None
+            except Exception as error:  # an unreadable payload ends this wait, as alone
+                member.error = error
+                member.wake()
+            else:
+                if status != member.status:
+                    logger.info(
+                        "%s job %s: %s -> %s", plan.kind, job_id, member.status or "(new)", status
+                    )
+                    member.status = status
+                    member.wake()
+                elif ended:
+                    member.wake()
+                member.keep(item)  # current for the result or a time-out, woken or not
+            self._polled(tick, member)
+            member = member.twin
+
+    def _failed(self, tick: _Tick, job_id: str, error: BaseException) -> None:
+        member = tick.group.members.get(job_id)
+        while member is not None:
+            member.polls += 1
+            member.error = error
+            member.wake()
+            self._polled(tick, member)
+            member = member.twin
+
+    @staticmethod
+    def _polled(tick: _Tick, member: Member) -> None:
+        member.due = tick.started + member.interval
+        timing = member.timing
+        if timing.backoff != 1.0:
+            interval = timing.next_interval(member.interval)
+            if interval != member.interval:
+                tick.movers.append((member, interval))
+
+    # ------------------------------------------------------------------ closing
 
     async def aclose(self) -> None:
-        if self._flush is not None:
-            self._flush.cancel()
-        for task in list(self._running):
+        """Stop every timer and tick (the loop shuts down); waits still in it stay asleep."""
+        self._closed = True
+        for group in self._groups.values():
+            if group.handle is not None:
+                group.handle.cancel()
+                group.handle = None
+        ticks = list(self._ticks)
+        for task in ticks:
             task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await asyncio.gather(*ticks, return_exceptions=True)
 
     def __repr__(self) -> str:
+        groups = ", ".join(f"{g.interval:g}s: {len(g.members)}" for g in self._groups.values())
         alone = f" polling alone for {self._alone_ticks} ticks" if self._alone_ticks else ""
         return (
-            f"<Coalescer batch_max={self.batch_max} pending={len(self._pending)}"
-            f" ticks_running={len(self._running)}{alone}>"
+            f"<Coalescer batch_max={self.batch_max} groups={{{groups}}}"
+            f" ticks_running={len(self._ticks)}{alone}>"
         )
-
-
-class _Poll(NamedTuple):
-    future: asyncio.Future[Any]
-    fetch_many: FetchMany
-    fetch_one: FetchOne
-
-
-def _live(polls: list[_Poll]) -> bool:
-    return any(not poll.future.done() for poll in polls)
-
-
-def _live_poll(polls: list[_Poll]) -> _Poll:
-    return next((poll for poll in reversed(polls) if not poll.future.done()), polls[-1])
-
-
-def _settle(polls: list[_Poll], *, result: Any = None, error: BaseException | None = None) -> None:
-    for poll in polls:
-        if poll.future.done():
-            continue
-        if error is not None:
-            poll.future.set_exception(error)
-        else:
-            poll.future.set_result(result)

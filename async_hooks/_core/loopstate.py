@@ -1,18 +1,25 @@
-"""Per-event-loop state: the client cache and the throttles, closed when the loop shuts down."""
+"""Per-event-loop state: the client cache, the throttles and a memo of shared things (AWS
+sessions, the coalescers' shared schedules...), closed when the loop shuts down."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import os
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable, Hashable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from async_hooks._core.cache import ClientCache
-from async_hooks._core.coalesce import Coalescer
 from async_hooks._core.throttle import AdaptiveThrottle
 
 __all__ = ["LoopState", "current_state"]
+
+logger = logging.getLogger("async_hooks")
+
+T = TypeVar("T")
 
 
 class LoopState:
@@ -23,19 +30,35 @@ class LoopState:
     that owns it, even for hooks nobody closed.
     """
 
-    __slots__ = ("__weakref__", "_sentinel", "clients", "coalescers", "throttles")
+    __slots__ = ("__weakref__", "_memo", "_sentinel", "clients", "throttles")
 
     def __init__(self) -> None:
         self.clients = ClientCache()
         self.throttles: dict[Hashable, AdaptiveThrottle] = {}
-        self.coalescers: dict[Hashable, Coalescer] = {}
+        self._memo: dict[Hashable, asyncio.Future[Any]] = {}
         self._sentinel: AsyncGenerator[None, None] | None = None
 
-    def coalescer(self, key: Hashable, build: Callable[[], Coalescer]) -> Coalescer:
-        coalescer = self.coalescers.get(key)
-        if coalescer is None:
-            coalescer = self.coalescers[key] = build()
-        return coalescer
+    async def shared(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+        """The loop's one value for ``key``, built by ``build()`` on first use.
+
+        Single-flight: however many callers ask at once, one build runs, in a task of its own
+        that every caller awaits shielded, so one caller's cancellation fails nobody else. A
+        failed build is not remembered (the next caller builds again). What it holds stays
+        until the loop shuts down; then each value that has an ``aclose`` is closed.
+        """
+        built = self._memo.get(key)
+        if built is None:
+            built = asyncio.ensure_future(build())
+            self._memo[key] = built
+            built.add_done_callback(functools.partial(self._forget_failure, key))
+        elif built.done() and not built.cancelled() and built.exception() is None:
+            value: T = built.result()
+            return value
+        return await asyncio.shield(built)
+
+    def _forget_failure(self, key: Hashable, built: asyncio.Future[Any]) -> None:
+        if (built.cancelled() or built.exception() is not None) and self._memo.get(key) is built:
+            del self._memo[key]
 
     def throttle(self, key: Hashable, build: Callable[[], AdaptiveThrottle]) -> AdaptiveThrottle:
         throttle = self.throttles.get(key)
@@ -63,10 +86,24 @@ class LoopState:
             await self.aclose()
 
     async def aclose(self) -> None:
-        coalescers = list(self.coalescers.values())
-        self.coalescers.clear()
-        for coalescer in coalescers:
-            await coalescer.aclose()
+        """Close the shared values first (a coalescer's ticks call through clients), then the
+        clients."""
+        memo = list(self._memo.values())
+        self._memo.clear()
+        building = [built for built in memo if not built.done()]
+        for built in building:
+            built.cancel()
+        await asyncio.gather(*building, return_exceptions=True)
+        for built in memo:
+            if built.cancelled() or built.exception() is not None:
+                continue
+            close = getattr(built.result(), "aclose", None)
+            if close is None:
+                continue
+            try:
+                await close()
+            except Exception:
+                logger.warning("closing a shared %r failed", built.result(), exc_info=True)
         await self.clients.close_all()
         self.throttles.clear()
 

@@ -1,66 +1,51 @@
 """The waiting engine: one poller under every hook's ``wait_for_job``.
 
-poll (through the hook's pipeline) -> status -> terminal? -> sleep until the next poll is due
-(polls start every interval x backoff, jittered, capped) -> poll ... until success (a
-``JobResult``), a failure state (``JobFailedError``) or the deadline (``JobTimeoutError``). A
-poll that fails with a retryable error after the pipeline's own retries is logged and the wait
-goes on; a client error (404, 403, bad request) ends it.
+A plan without a ``batch`` polls alone: poll (through the hook's pipeline) -> status ->
+terminal? -> sleep until the next poll is due (polls start every interval x backoff, jittered,
+capped) -> poll ... A plan with a ``batch`` joins the loop's shared schedule for its key
+(``coalesce.py``): its ticks poll, and the wait wakes only when its job's status changed, the
+job ended or a poll failed. Either way the wait ends in success (a ``JobResult``), a failure
+state (``JobFailedError``) or its own deadline (``JobTimeoutError``, with the last status and
+poll count). A poll that fails with a retryable error after the pipeline's own retries is logged
+and the wait goes on; a client error (404, 403, bad request) ends it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from async_hooks._core._compat import timeout_at
-from async_hooks._core.values import is_finite_number
+from async_hooks._core.coalesce import Coalescer
+from async_hooks._core.plan import DEFAULT_TIMEOUT, BatchDescribe, PollPlan, PollTiming
 from async_hooks._result import JobResult
-from async_hooks.errors import (
-    HookConfigError,
-    JobFailedError,
-    JobTimeoutError,
-    NotFoundError,
-    ServiceError,
-)
+from async_hooks.errors import JobFailedError, JobTimeoutError, NotFoundError, ServiceError
 
-__all__ = ["JobResult", "PollPlan", "PollTiming", "presence_plan", "wait_until_done"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "BatchDescribe",
+    "JobResult",
+    "PollPlan",
+    "PollTiming",
+    "presence_plan",
+    "wait_shared",
+    "wait_until_done",
+]
 
 logger = logging.getLogger("async_hooks")
 
-DEFAULT_TIMEOUT = 24 * 3600.0
+Redact = Callable[[str], str]
+#: A loop's memo (``LoopState.shared``): the value for a key, built once.
+Shared = Callable[[Hashable, Callable[[], Awaitable[Coalescer]]], Awaitable[Coalescer]]
 
 
-@dataclass(frozen=True, slots=True)
-class PollPlan:
-    """What to poll and how to read it. Providers build one per wait from their job kinds.
-
-    ``verdict`` overrides the status sets when a kind needs more than the status to decide
-    (ECS: STOPPED is a success only if every essential container exited 0): it returns True
-    (success), False (failure) or None (not terminal).
-    """
-
-    kind: str
-    job_id: str
-    describe: Callable[[], Awaitable[Any]]
-    status_of: Callable[[Any], str]
-    success: frozenset[str]
-    failure: frozenset[str]
-    reason_of: Callable[[Any], str | None]
-    verdict: Callable[[Any, str], bool | None] | None = None
-
-    def judge(self, payload: Any, status: str) -> bool | None:
-        if self.verdict is not None:
-            return self.verdict(payload, status)
-        if status in self.success:
-            return True
-        if status in self.failure:
-            return False
-        return None
+async def _coalescer(batch: BatchDescribe) -> Coalescer:
+    return Coalescer(batch.batch_max)
 
 
 def presence_plan(
@@ -87,61 +72,98 @@ def presence_plan(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PollTiming:
-    """When to poll: every ``poll_interval`` seconds, multiplied by ``backoff`` after each poll up
-    to ``max_poll_interval``, each sleep jittered by +/- ``jitter`` (a fraction) so that waits
-    started together drift apart; give up after ``timeout`` seconds (``None``: never)."""
-
-    poll_interval: float = 5.0
-    timeout: float | None = DEFAULT_TIMEOUT
-    backoff: float = 1.0
-    max_poll_interval: float = 60.0
-    jitter: float = 0.1
-
-    def __post_init__(self) -> None:
-        _positive("poll_interval", self.poll_interval)
-        if self.timeout is not None:
-            _positive("timeout", self.timeout)
-        _positive("max_poll_interval", self.max_poll_interval)
-        if not is_finite_number(self.backoff) or self.backoff < 1.0:
-            raise HookConfigError("backoff must be a finite number >= 1.0")
-        if not is_finite_number(self.jitter) or not 0.0 <= self.jitter < 1.0:
-            raise HookConfigError("jitter must be a fraction in [0, 1)")
-
-    def next_interval(self, interval: float) -> float:
-        """The interval that follows ``interval`` in the schedule: ``interval`` x ``backoff``,
-        at most ``max_poll_interval``. The schedule starts at ``poll_interval``."""
-        return min(interval * self.backoff, self.max_poll_interval)
+def wait_until_done(
+    plan: PollPlan,
+    timing: PollTiming,
+    *,
+    redact: Redact | None = None,
+    shared: Shared | None = None,
+) -> Awaitable[JobResult]:
+    """Wait until ``plan`` is terminal; see the module docstring for the rules. With a
+    ``batch`` and a loop memo (``shared``: ``LoopState.shared``) the wait joins the loop's
+    coalescer for ``batch.key``; otherwise it polls alone. ``redact`` masks secrets in a
+    failure reason (a server may echo credentials). (A plain function returning the wait's
+    coroutine: one frame less per wait, thousands of which may be waiting.)"""
+    if plan.batch is not None and shared is not None:
+        return wait_shared(plan, timing, shared, redact=redact)
+    return _wait_alone(plan, timing, redact)
 
 
-def _positive(name: str, value: object) -> None:
-    if not is_finite_number(value) or value <= 0:
-        raise HookConfigError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-async def wait_until_done(plan: PollPlan, timing: PollTiming) -> JobResult:
-    """Poll ``plan`` until it is terminal; see the module docstring for the rules."""
+async def _wait_alone(plan: PollPlan, timing: PollTiming, redact: Redact | None) -> JobResult:
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = math.inf if timing.timeout is None else started + timing.timeout
-    state = _WaitState()
+    state = _Seen()
     try:
         async with timeout_at(None if timing.timeout is None else deadline):
-            return await _poll_until_terminal(plan, timing, state, started)
+            return await _poll_until_terminal(plan, timing, state, started, redact)
     except (TimeoutError, asyncio.TimeoutError):
         if loop.time() < deadline:
             raise
-        result = state.result(plan, loop.time() - started)
-        raise JobTimeoutError(
-            f"{plan.kind} job {plan.job_id} still {state.status or 'unknown'} after "
-            f"{timing.timeout:g}s ({state.polls} polls)",
-            result=result,
-            last_status=state.status,
-        ) from None
+        raise _timed_out(plan, timing, state, loop.time() - started) from None
 
 
-class _WaitState:
+async def wait_shared(
+    plan: PollPlan, timing: PollTiming, shared: Shared, *, redact: Redact | None = None
+) -> JobResult:
+    """Wait on ``plan`` in the shared schedule of ``plan.batch.key`` (the loop's coalescer for
+    it, from ``shared``): asleep until a tick wakes it, or its own deadline passes."""
+    batch = plan.batch
+    assert batch is not None, "a shared wait needs a plan with a batch"
+    coalescer = await shared(("coalescer", batch.key), functools.partial(_coalescer, batch))
+    del shared, batch  # not held by this frame while the wait sleeps
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = None if timing.timeout is None else started + timing.timeout
+    member = coalescer.join(plan, timing)
+    expiry = None if deadline is None else loop.call_at(deadline, member.expire)
+    try:
+        while True:
+            if not member.woken:  # inline, not a coroutine: one frame less per sleeping wait
+                future = member.future = loop.create_future()
+                try:
+                    await future
+                finally:
+                    member.future = None
+            member.woken = False
+            if member.expired:
+                raise _timed_out(plan, timing, member, loop.time() - started)
+            error, member.error = member.error, None
+            if error is not None:
+                _poll_failed(plan, error, member.polls, member.interval)
+                continue
+            status = member.status
+            assert status is not None
+            # The payload is decoded afresh (the member keeps it encoded): only when needed.
+            read = plan.verdict is not None or plan.finish is not None
+            payload = member.payload if read else None
+            if plan.finish is not None:
+                try:
+                    async with timeout_at(deadline):
+                        payload = await plan.finish(payload, status)
+                except ServiceError as failure:
+                    _poll_failed(plan, failure, member.polls, member.interval)
+                    continue
+                except (TimeoutError, asyncio.TimeoutError):
+                    if deadline is None or loop.time() < deadline:
+                        raise
+                    raise _timed_out(plan, timing, member, loop.time() - started) from None
+            verdict = plan.judge(payload, status)  # (without a verdict: by status alone)
+            if verdict is not None:
+                elapsed = loop.time() - started
+                if not read:
+                    payload = member.payload
+                return _ended(plan, status, verdict, payload, member.polls, elapsed, redact)
+            payload = None  # asleep again: the member keeps it, not this frame
+    finally:
+        if expiry is not None:
+            expiry.cancel()
+        coalescer.leave(member)
+
+
+class _Seen:
+    """What a lone wait has seen (a shared wait's ``Member`` has the same three fields)."""
+
     __slots__ = ("payload", "polls", "status")
 
     def __init__(self) -> None:
@@ -149,16 +171,59 @@ class _WaitState:
         self.payload: Any = None
         self.polls = 0
 
-    def result(self, plan: PollPlan, elapsed: float, succeeded: bool = False) -> JobResult | None:
-        if self.status is None:
-            return None
-        return JobResult(
-            plan.kind, plan.job_id, self.status, succeeded, self.payload, self.polls, elapsed
-        )
+
+def _timed_out(plan: PollPlan, timing: PollTiming, seen: Any, elapsed: float) -> JobTimeoutError:
+    status: str | None = seen.status
+    result = None
+    if status is not None:
+        result = JobResult(plan.kind, plan.job_id, status, False, seen.payload, seen.polls, elapsed)
+    return JobTimeoutError(
+        f"{plan.kind} job {plan.job_id} still {status or 'unknown'} after "
+        f"{timing.timeout:g}s ({seen.polls} polls)",
+        result=result,
+        last_status=status,
+    )
+
+
+def _ended(
+    plan: PollPlan,
+    status: str,
+    succeeded: bool,
+    payload: Any,
+    polls: int,
+    elapsed: float,
+    redact: Redact | None,
+) -> JobResult:
+    """The result of a job that ended; raises ``JobFailedError`` if it failed."""
+    result = JobResult(plan.kind, plan.job_id, status, succeeded, payload, polls, elapsed)
+    if succeeded:
+        return result
+    reason = plan.reason_of(payload)
+    if reason is not None and redact is not None:
+        reason = redact(reason)
+    raise JobFailedError(
+        f"{plan.kind} job {plan.job_id} ended {status}: {reason or 'no reason given'}",
+        result=result,
+        reason=reason,
+    )
+
+
+def _poll_failed(plan: PollPlan, error: BaseException, polls: int, interval: float) -> None:
+    """A failed poll: raised unless it is a retryable service error, which is logged."""
+    if not isinstance(error, ServiceError) or not error.retryable:
+        raise error
+    logger.warning(
+        "%s job %s: poll %d failed (%s), polling again in %.2gs",
+        plan.kind,
+        plan.job_id,
+        polls,
+        type(error).__name__,
+        interval,
+    )
 
 
 async def _poll_until_terminal(
-    plan: PollPlan, timing: PollTiming, state: _WaitState, started: float
+    plan: PollPlan, timing: PollTiming, state: _Seen, started: float, redact: Redact | None
 ) -> JobResult:
     loop = asyncio.get_running_loop()
     interval = timing.poll_interval
@@ -167,42 +232,25 @@ async def _poll_until_terminal(
         due = loop.time()
         try:
             payload = await plan.describe()
-        except ServiceError as error:
-            if not error.retryable:
-                raise
-            logger.warning(
-                "%s job %s: poll %d failed (%s), polling again in %.2gs",
-                plan.kind,
-                plan.job_id,
-                state.polls,
-                type(error).__name__,
-                interval,
-            )
-        else:
             status = plan.status_of(payload)
             if status != state.status:
                 logger.info(
                     "%s job %s: %s -> %s", plan.kind, plan.job_id, state.status or "(new)", status
                 )
             state.status, state.payload = status, payload
+            if plan.finish is not None:
+                payload = await plan.finish(payload, status)
+        except ServiceError as error:
+            _poll_failed(plan, error, state.polls, interval)
+        else:
             verdict = plan.judge(payload, status)
             if verdict is not None:
                 elapsed = loop.time() - started
-                result = JobResult(
-                    plan.kind, plan.job_id, status, verdict, payload, state.polls, elapsed
-                )
-                if verdict:
-                    return result
-                reason = plan.reason_of(payload)
-                raise JobFailedError(
-                    f"{plan.kind} job {plan.job_id} ended {status}: {reason or 'no reason given'}",
-                    result=result,
-                    reason=reason,
-                )
+                return _ended(plan, status, verdict, payload, state.polls, elapsed, redact)
         sleep = interval
         if timing.jitter:
             sleep *= 1.0 + random.uniform(-timing.jitter, timing.jitter)
-        # Polls start every interval: the time the poll took (its latency, a coalescing tick's
-        # window, the pipeline's retries) comes out of the sleep instead of adding to it.
+        # Polls start every interval: the time the poll took (its latency, the pipeline's
+        # retries) comes out of the sleep instead of adding to it.
         await asyncio.sleep(max(0.0, sleep - (loop.time() - due)))
         interval = timing.next_interval(interval)

@@ -1,41 +1,30 @@
-"""``AsyncAwsHook``: AWS APIs and job waits on cached aiobotocore clients."""
+"""``AsyncAwsHook``: AWS APIs and job waits on cached aiobotocore clients.
+
+Settings and the pipeline's provider hooks live here; sessions and assume-role credentials in
+``_session.py``, the plans of job waits in ``_waits.py``, the job kinds in ``kinds.py``.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
 import functools
 import hashlib
 import json
-import threading
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
-from aiobotocore.credentials import (
-    AioAssumeRoleCredentialFetcher,
-    AioCredentials,
-    AioDeferredRefreshableCredentials,
-)
 from aiobotocore.session import AioSession
-from botocore.loaders import create_loader
 
-from async_hooks._core.coalesce import Coalescer, FetchMany, FetchOne, coalescing_window
 from async_hooks._core.hook import AsyncBaseHook, BaseSync
 from async_hooks._core.policy import RetryPolicy
-from async_hooks._core.redact import MASK, Redactor, learn_secret
+from async_hooks._core.redact import MASK, Redactor
 from async_hooks._core.urls import absolute_http_url
-from async_hooks._core.waiting import (
-    DEFAULT_TIMEOUT,
-    JobResult,
-    PollPlan,
-    PollTiming,
-    presence_plan,
-)
+from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollTiming, presence_plan
 from async_hooks._sync.facade import blocking
 from async_hooks.aws._config import check_settings, client_config, merged_config
-from async_hooks.aws._errors import AwsNotFoundError, map_botocore_error, without_answer
-from async_hooks.aws.kinds import JobKind, get_job_kind
+from async_hooks.aws._errors import map_botocore_error
+from async_hooks.aws._session import build_session, models_loaded
+from async_hooks.aws._waits import Planner
+from async_hooks.aws.kinds import get_job_kind
 from async_hooks.connections._lookup import resolve_connection
 from async_hooks.errors import HookConfigError
 
@@ -53,7 +42,7 @@ _EXTRA_SETTINGS = (
 )
 
 
-class AsyncAwsHook(AsyncBaseHook):
+class AsyncAwsHook(AsyncBaseHook[Any]):
     """Calls AWS APIs and waits on AWS jobs, on one cached aiobotocore client per service.
 
     Credentials come from the arguments, then the connection ``conn_id`` names (login and
@@ -123,6 +112,7 @@ class AsyncAwsHook(AsyncBaseHook):
         self._config_id = hashlib.sha256(
             json.dumps(self.config_kwargs, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
+        self._planner = Planner(self.call, self._shared, self._identity, self._client_key)
 
     # ------------------------------------------------------------------ operations
 
@@ -171,99 +161,15 @@ class AsyncAwsHook(AsyncBaseHook):
         (``cluster_id=``), ``"sagemaker-training"``, or a registered kind.
 
         Concurrent waits of a kind with a batch-describe operation (``batch``, ``athena``,
-        ``ecs``; ``glue`` through ``GetJobRuns`` pages) share their polls: one call per tick
-        covers up to the API's maximum of ids. ``coalesce=False`` polls alone."""
+        ``ecs``; ``glue`` through ``GetJobRuns`` pages) share their polls, whenever each began:
+        the loop's shared schedule for this connection, kind and identifiers describes every
+        pending id per tick, up to the API's maximum per call (``jitter`` does not apply
+        there). ``coalesce=False`` polls alone."""
         spec = get_job_kind(kind)
         spec.params(job_id, identifiers)  # names a missing or unknown identifier now
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
-        if coalesce and spec.coalescable:
-            timing = dataclasses.replace(timing, jitter=0.0)  # the shared call spreads the load
-            coalescer = self._coalescer(spec, identifiers)
-            window = coalescing_window(poll_interval)
-            fetch_many, fetch_one = self._batch_fetchers(spec, identifiers)
-
-            async def fetch() -> dict[str, Any]:
-                item: dict[str, Any] = await coalescer.describe(
-                    job_id, window, fetch_many, fetch_one
-                )
-                return item
-        else:
-
-            async def fetch() -> dict[str, Any]:
-                return await self._describe_one(spec, job_id, identifiers)
-
-        async def describe() -> dict[str, Any]:
-            item = await fetch()
-            if spec.enrich is not None and spec.status_of(item) in spec.terminal:
-                item = await spec.enrich(self, item)
-            return item
-
-        plan = PollPlan(
-            kind,
-            job_id,
-            describe,
-            spec.status_of,
-            spec.success,
-            spec.failure,
-            spec.reason_of,
-            spec.verdict,
-        )
+        plan = self._planner.plan(spec, job_id, identifiers, coalesce=coalesce)
         return await self._wait(plan, timing)
-
-    async def _describe_one(
-        self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        answer = await self.call(spec.service, spec.describe, **spec.params(job_id, identifiers))
-        item = spec.item(answer, job_id)
-        if item is None:
-            raise without_answer(
-                AwsNotFoundError,
-                f"{spec.service}.{spec.describe} does not list {spec.name} job {job_id!r}",
-                code="NotFound",
-                operation=spec.describe,
-            )
-        return item
-
-    def _coalescer(self, spec: JobKind, identifiers: Mapping[str, Any]) -> Coalescer:
-        """The loop's shared poller for this connection, kind and identifiers."""
-        frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items()))
-        key = ("coalesce", self._client_key(spec.service), spec.name, frozen)
-        return self._loop_state().coalescer(key, lambda: Coalescer(spec.batch_max))
-
-    def _batch_fetchers(
-        self, spec: JobKind, identifiers: Mapping[str, Any]
-    ) -> tuple[FetchMany, FetchOne]:
-        """How this hook describes many jobs at once, and one alone, for the coalescer."""
-        batch_op = spec.batch_describe or spec.describe
-
-        async def fetch_many(job_ids: list[str]) -> dict[str, Any]:
-            if spec.batch_fetch is not None:
-                return dict(await spec.batch_fetch(self, job_ids, identifiers))
-            params = spec.batch_params(job_ids, identifiers)
-            answer = await self.call(spec.service, batch_op, **params)
-            return dict(spec.batch_items(answer, job_ids))
-
-        async def fetch_one(job_id: str) -> dict[str, Any]:
-            return await self._describe_one(spec, job_id, identifiers)
-
-        return fetch_many, fetch_one
-
-    async def _essential_containers(self, task_definition_arn: str) -> dict[str, bool]:
-        """Which containers of an ECS task definition are essential. Revisions are immutable, so
-        each is described once per connection and loop, however many waits ask at once."""
-
-        async def describe() -> dict[str, bool]:
-            answer = await self.call(
-                "ecs", "describe_task_definition", taskDefinition=task_definition_arn
-            )
-            containers = answer.get("taskDefinition", {}).get("containerDefinitions", [])
-            return {c.get("name"): bool(c.get("essential", True)) for c in containers}
-
-        key = ("ecs-essential", self._client_key("ecs"), task_definition_arn)
-        essential: dict[str, bool] = await self._loop_state().clients.get(
-            key, self._user, describe, _nothing_to_close, _no_count
-        )
-        return essential
 
     async def wait_for_s3_key(
         self,
@@ -305,6 +211,17 @@ class AsyncAwsHook(AsyncBaseHook):
             self.max_concurrency or self.default_max_concurrency,
         )
 
+    def _identity(self) -> Hashable:
+        """The connection identity, whatever the service: what memoised descriptions share."""
+        return (
+            "aws",
+            self.region_name,
+            self.endpoint_url,
+            self._credential_id,
+            self.role_arn,
+            self._config_id,
+        )
+
     async def _session(self) -> AioSession:
         """One session per credential identity on this loop: role credentials refresh once."""
         key = (
@@ -314,48 +231,21 @@ class AsyncAwsHook(AsyncBaseHook):
             self.region_name,
             self.endpoint_url,
         )
-        session: AioSession = await self._loop_state().clients.get(
-            key, self._user, self._build_session, _nothing_to_close, _no_count
-        )
-        return session
-
-    async def _build_session(self) -> AioSession:
-        session = AioSession(profile=self.profile_name)
-        # botocore parses its JSON models (endpoints, the service's API) on the loop; one
-        # loader for the process parses each once, not once per session.
-        session.register_component("data_loader", _shared_loader())
-        if self.role_arn is None:
-            return session
-        if self._access_key:
-            source: Any = AioCredentials(self._access_key, self._secret_key, self._session_token)
-        else:
-            source = await session.get_credentials()
-        if source is None:
-            raise HookConfigError("role_arn needs source credentials, and none were found")
-        fetcher = AioAssumeRoleCredentialFetcher(
-            client_creator=functools.partial(
-                session.create_client, region_name=self.region_name, endpoint_url=self.endpoint_url
-            ),
-            source_credentials=source,
+        build = functools.partial(
+            build_session,
+            profile_name=self.profile_name,
             role_arn=self.role_arn,
-            extra_args={"RoleSessionName": "async_hooks"},
+            access_key=self._access_key,
+            secret_key=self._secret_key,
+            session_token=self._session_token,
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
         )
-
-        async def fetch_and_learn() -> dict[str, Any]:
-            fetched: dict[str, Any] = await fetcher.fetch_credentials()
-            # The role's keys are secrets the hook never saw: a server may echo them back too.
-            learn_secret(fetched.get("secret_key"))
-            learn_secret(fetched.get("token"))
-            return fetched
-
-        # aiobotocore's refreshable credentials: refreshed under one asyncio lock, in the loop.
-        session._credentials = AioDeferredRefreshableCredentials(
-            refresh_using=fetch_and_learn, method="assume-role"
-        )
+        session: AioSession = await self._shared(key, build)
         return session
 
     async def _create_client(self, service: str) -> Any:
-        await _models_loaded(service)
+        await models_loaded(service)
         session = await self._session()
         concurrency = self.max_concurrency or self.default_max_concurrency
         config = client_config(self.config_kwargs, concurrency)
@@ -403,53 +293,6 @@ class AwsSync(BaseSync):
     get_client = blocking(AsyncAwsHook.get_client)
     wait_for_job = blocking(AsyncAwsHook.wait_for_job)
     wait_for_s3_key = blocking(AsyncAwsHook.wait_for_s3_key)
-
-
-async def _nothing_to_close(_: Any) -> None:
-    """Sessions and cached descriptions hold no connection of their own."""
-
-
-def _no_count() -> None:
-    """``clients_created`` counts clients only, not sessions or cached descriptions."""
-
-
-_loader_lock = threading.Lock()
-_loader: Any = None
-
-
-def _shared_loader() -> Any:
-    """botocore's model loader, shared by every session (it only caches read-only data)."""
-    global _loader
-    with _loader_lock:
-        if _loader is None:
-            _loader = create_loader()
-        return _loader
-
-
-#: Services whose models the shared loader holds (or is loading): read off the loop once each.
-_loaded: dict[str, asyncio.Future[None]] = {}
-
-
-async def _models_loaded(service: str) -> None:
-    """Read ``service``'s JSON models (and botocore's endpoint data) into the shared loader in a
-    worker thread, once per process: the first client of a service would otherwise parse them
-    on the loop (~65 ms for Glue, ~100 ms with the rest of its set-up) while every other wait on
-    it stands still. Best effort: whatever fails here botocore loads (and reports) itself."""
-    loading = _loaded.get(service)
-    if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-        loading = _loaded[service] = asyncio.ensure_future(asyncio.to_thread(_load_models, service))
-    await asyncio.shield(loading)
-
-
-def _load_models(service: str) -> None:
-    loader = _shared_loader()
-    with contextlib.suppress(Exception):
-        loader.load_data_with_path("endpoints")
-        loader.load_data("partitions")
-        loader.load_data("sdk-default-configuration")
-        loader.load_data("_retry")
-        loader.load_service_model(service, "service-2")
-        loader.load_service_model(service, "endpoint-rule-set-1")
 
 
 def _check_endpoint(endpoint: str | None) -> str | None:

@@ -1,28 +1,31 @@
 """AWS job kinds: one small declarative table each, and a registry users can add to.
 
 A kind says which operation describes a job, which parameter takes its id, where the job sits in
-the answer, where its status and failure reason are, which states end it, and (for poll
-coalescing) which operation describes many jobs at once and how many.
+the answer, where its status and failure reason are, which states end it, and (for the shared
+schedule) which operation describes many jobs at once and how many. What a kind must fetch
+beyond the describe call goes through a ``KindContext`` (calls and the loop's shared values),
+never through the hook itself: ECS's task definitions (``_ecs.py``), Glue's run pages
+(``_glue.py``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from async_hooks._core.paths import MISSING, lookup
+from async_hooks.aws import _ecs, _glue
+from async_hooks.aws._context import KindContext
 from async_hooks.errors import HookConfigError
 
-if TYPE_CHECKING:
-    from async_hooks.aws.hook import AsyncAwsHook
+__all__ = ["JobKind", "KindContext", "get_job_kind", "job_kinds", "register_job_kind"]
 
-__all__ = ["JobKind", "get_job_kind", "job_kinds", "register_job_kind"]
-
-Enricher = Callable[["AsyncAwsHook", dict[str, Any]], Awaitable[dict[str, Any]]]
+#: Adds what the verdict needs to a payload in a ``terminal`` state (ECS: essential containers).
+Enricher = Callable[[KindContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+#: Describes many jobs where the API has no describe-by-ids (Glue: ``GetJobRuns`` pages).
 BatchFetcher = Callable[
-    ["AsyncAwsHook", list[str], Mapping[str, Any]], Awaitable[dict[str, dict[str, Any]]]
+    [KindContext, list[str], Mapping[str, Any]], Awaitable[Mapping[str, dict[str, Any]]]
 ]
 
 
@@ -35,9 +38,10 @@ class JobKind:
     (or, for ARNs, ends with) the id. ``identifiers`` maps required keyword arguments of
     ``wait_for_job`` to API parameters (Glue's ``job_name=`` -> ``JobName``). ``verdict`` decides
     success (True), failure (False) or not yet (None) when the states alone cannot (ECS);
-    ``enrich`` adds what the verdict needs once the job is in a ``terminal`` state.
-    ``batch_fetch`` replaces the one-call batch describe where the API has no describe-by-ids
-    and lists recent jobs instead (Glue's ``GetJobRuns``).
+    ``enrich(context, item)`` returns the item with what the verdict needs, once the job is in
+    a ``terminal`` state (once per wake-up, not per poll). ``batch_fetch(context, ids,
+    identifiers)`` replaces the one-call batch describe where the API has no describe-by-ids
+    and lists recent jobs instead (Glue's ``GetJobRuns``). Both talk to a ``KindContext``.
     """
 
     name: str
@@ -167,120 +171,109 @@ def job_kinds() -> dict[str, JobKind]:
     return dict(_REGISTRY)
 
 
-#: ``stoppedReason`` of a task whose host went away: no container exit code says so (Airflow's
-#: ``EcsRunTaskOperator`` fails these too).
-_ECS_HOST_GONE = re.compile(r"Host EC2 \(instance .+?\) (stopped|terminated)\.")
-
-
-def _ecs_verdict(task: dict[str, Any], status: str) -> bool | None:
-    """STOPPED is a success only if the task started, its host did not go away, and it ran
-    containers of which every essential one exited 0 (Airflow's verdict). A task that failed
-    to start (``stopCode`` ``TaskFailedToStart``, no containers) failed, with its reason."""
-    if status != "STOPPED":
-        return None
-    if task.get("stopCode") == "TaskFailedToStart":
-        return False
-    if _ECS_HOST_GONE.match(str(task.get("stoppedReason") or "")):
-        return False
-    containers = task.get("containers") or []
-    if not containers:
-        return False
-    essential = task.get("_essential") or {}
-    for container in containers:
-        if essential.get(container.get("name"), True) and container.get("exitCode") != 0:
-            return False
-    return True
-
-
-async def _ecs_essential(hook: AsyncAwsHook, task: dict[str, Any]) -> dict[str, Any]:
-    """Add which containers are essential (the task definition says; default: all)."""
-    arn = task.get("taskDefinitionArn")
-    if arn:
-        task["_essential"] = await hook._essential_containers(arn)
-    failing = [
-        f"{c.get('name')} exit {c.get('exitCode')}"
-        for c in task.get("containers") or []
-        if task.get("_essential", {}).get(c.get("name"), True) and c.get("exitCode") != 0
-    ]
-    if failing:
-        task["_failing"] = ", ".join(failing)
-    elif not task.get("containers") and not task.get("stoppedReason"):
-        task["_failing"] = str(task.get("stopCode") or "no container ran")
-    return task
-
-
-#: GetJobRuns' largest page, and how many pages one poll of the runs of a job may read: 1,000
-#: runs, Glue's limit of concurrent runs per job, so the runs being waited on (running, hence
-#: among the newest) are all within reach.
-GLUE_PAGE = 200
-GLUE_MAX_PAGES = 5
-
-
-async def _glue_recent_runs(
-    hook: AsyncAwsHook, run_ids: list[str], identifiers: Mapping[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Glue has no describe-by-ids for runs; ``GetJobRuns`` lists a job's runs, newest first.
-    Pages are read until every run asked for is found (at most ``GLUE_MAX_PAGES``); a run they
-    miss is polled alone with ``GetJobRun``."""
-    wanted, found = set(run_ids), {}
-    params: dict[str, Any] = {"JobName": identifiers["job_name"], "MaxResults": GLUE_PAGE}
-    for _ in range(GLUE_MAX_PAGES):
-        answer = await hook.call("glue", "get_job_runs", **params)
-        for run in answer.get("JobRuns", []):
-            if run.get("Id") in wanted:
-                found[run["Id"]] = run
-        token = answer.get("NextToken")
-        if not token or len(found) == len(wanted):
-            break
-        params["NextToken"] = token
-    return found
-
-
 def _states(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
 for _kind in (
     JobKind(
-        "batch", "batch", "describe_jobs", "jobs", "jobs", "status",
-        _states("SUCCEEDED"), _states("FAILED"), ("statusReason",),
-        id_is_list=True, item_id_path="jobId", batch_describe="describe_jobs", batch_max=100,
+        name="batch",
+        service="batch",
+        describe="describe_jobs",
+        id_param="jobs",
+        id_is_list=True,
+        item_path="jobs",
+        item_id_path="jobId",
+        status_path="status",
+        success=_states("SUCCEEDED"),
+        failure=_states("FAILED"),
+        reason_paths=("statusReason",),
+        batch_describe="describe_jobs",
+        batch_max=100,
     ),
     JobKind(
-        "glue", "glue", "get_job_run", "RunId", "JobRun", "JobRunState",
-        _states("SUCCEEDED"), _states("FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"),
-        ("ErrorMessage",), identifiers={"job_name": "JobName"},
-        batch_describe="get_job_runs", batch_max=1000, batch_fetch=_glue_recent_runs,
+        name="glue",
+        service="glue",
+        describe="get_job_run",
+        id_param="RunId",
+        item_path="JobRun",
+        status_path="JobRunState",
+        success=_states("SUCCEEDED"),
+        failure=_states("FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"),
+        reason_paths=("ErrorMessage",),
+        identifiers={"job_name": "JobName"},
+        batch_describe="get_job_runs",
+        batch_max=_glue.GLUE_PAGE * _glue.GLUE_MAX_PAGES,
+        batch_fetch=_glue.recent_runs,
     ),
     JobKind(
-        "athena", "athena", "get_query_execution", "QueryExecutionId", "QueryExecution",
-        "Status.State", _states("SUCCEEDED"), _states("FAILED", "CANCELLED"),
-        ("Status.StateChangeReason",),
-        batch_describe="batch_get_query_execution", batch_max=50,
-        batch_id_param="QueryExecutionIds", batch_item_path="QueryExecutions",
+        name="athena",
+        service="athena",
+        describe="get_query_execution",
+        id_param="QueryExecutionId",
+        item_path="QueryExecution",
+        status_path="Status.State",
+        success=_states("SUCCEEDED"),
+        failure=_states("FAILED", "CANCELLED"),
+        reason_paths=("Status.StateChangeReason",),
+        batch_describe="batch_get_query_execution",
+        batch_max=50,
+        batch_id_param="QueryExecutionIds",
+        batch_item_path="QueryExecutions",
         batch_item_id_path="QueryExecutionId",
     ),
     JobKind(
-        "ecs", "ecs", "describe_tasks", "tasks", "tasks", "lastStatus",
-        frozenset(), frozenset(), ("stoppedReason", "_failing"),
-        id_is_list=True, item_id_path="taskArn", identifiers={"cluster": "cluster"},
-        batch_describe="describe_tasks", batch_max=100, terminal=_states("STOPPED"),
-        verdict=_ecs_verdict, enrich=_ecs_essential,
+        name="ecs",
+        service="ecs",
+        describe="describe_tasks",
+        id_param="tasks",
+        id_is_list=True,
+        item_path="tasks",
+        item_id_path="taskArn",
+        status_path="lastStatus",
+        success=frozenset(),
+        failure=frozenset(),
+        reason_paths=("stoppedReason", "_failing"),
+        identifiers={"cluster": "cluster"},
+        batch_describe="describe_tasks",
+        batch_max=100,
+        terminal=_states("STOPPED"),
+        verdict=_ecs.verdict,
+        enrich=_ecs.stopped_task,
     ),
     JobKind(
-        "stepfunctions", "stepfunctions", "describe_execution", "executionArn", "", "status",
-        _states("SUCCEEDED"), _states("FAILED", "TIMED_OUT", "ABORTED"), ("error", "cause"),
+        name="stepfunctions",
+        service="stepfunctions",
+        describe="describe_execution",
+        id_param="executionArn",
+        item_path="",
+        status_path="status",
+        success=_states("SUCCEEDED"),
+        failure=_states("FAILED", "TIMED_OUT", "ABORTED"),
+        reason_paths=("error", "cause"),
     ),
     JobKind(
-        "emr-step", "emr", "describe_step", "StepId", "Step", "Status.State",
-        _states("COMPLETED"), _states("CANCELLED", "FAILED", "INTERRUPTED"),
-        ("Status.FailureDetails.Reason", "Status.FailureDetails.Message"),
+        name="emr-step",
+        service="emr",
+        describe="describe_step",
+        id_param="StepId",
+        item_path="Step",
+        status_path="Status.State",
+        success=_states("COMPLETED"),
+        failure=_states("CANCELLED", "FAILED", "INTERRUPTED"),
+        reason_paths=("Status.FailureDetails.Reason", "Status.FailureDetails.Message"),
         identifiers={"cluster_id": "ClusterId"},
     ),
     JobKind(
-        "sagemaker-training", "sagemaker", "describe_training_job", "TrainingJobName", "",
-        "TrainingJobStatus", _states("Completed"), _states("Failed", "Stopped"),
-        ("FailureReason",),
+        name="sagemaker-training",
+        service="sagemaker",
+        describe="describe_training_job",
+        id_param="TrainingJobName",
+        item_path="",
+        status_path="TrainingJobStatus",
+        success=_states("Completed"),
+        failure=_states("Failed", "Stopped"),
+        reason_paths=("FailureReason",),
     ),
-):  # fmt: skip
+):
     register_job_kind(_kind)

@@ -1,0 +1,111 @@
+"""What a wait polls and when: the plan a provider describes, and the timing the caller gives.
+
+A provider only *describes* a wait (``PollPlan``): how to describe the job, how to read its
+status and failure reason, which states end it, and, where its API describes many jobs in one
+call, a ``BatchDescribe``. The core decides how to poll it: alone (``plan.describe`` on the
+wait's own schedule) or in the loop's shared schedule for ``batch.key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from async_hooks._core.values import is_finite_number
+from async_hooks.errors import HookConfigError
+
+__all__ = ["DEFAULT_TIMEOUT", "BatchDescribe", "PollPlan", "PollTiming"]
+
+DEFAULT_TIMEOUT = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDescribe:
+    """How to describe many jobs of one kind at once, for the shared schedule.
+
+    ``key`` names what may share a call (connection, kind, identifiers): waits with equal keys
+    on one loop share their polls. ``fetch_many(ids)`` (at most ``batch_max`` ids) returns the
+    payload of each id the answer lists; an id it leaves out is described by ``fetch_one(id)``.
+    Both are bound to the hook that made them: a tick calls through the fetchers of a live wait.
+    Build one per hook and key, not one per wait (equal values count as one).
+    """
+
+    key: Hashable
+    batch_max: int
+    fetch_many: Callable[[list[str]], Awaitable[Mapping[str, Any]]]
+    fetch_one: Callable[[str], Awaitable[Any]]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.batch_max, bool) or not isinstance(self.batch_max, int):
+            raise HookConfigError("batch_max must be an int")
+        if self.batch_max < 1:
+            raise HookConfigError("batch_max must be >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """What to poll and how to read it. Providers build one per wait.
+
+    ``verdict`` overrides the status sets when a kind needs more than the status to decide
+    (ECS: STOPPED is a success only if every essential container exited 0): it returns True
+    (success), False (failure) or None (not terminal). ``batch`` lets the wait share its polls
+    with the loop's other waits of ``batch.key``. ``finish(payload, status)`` runs each time the
+    wait is woken, before the verdict, and returns the payload to judge: what a kind needs once
+    its job is terminal (ECS: which containers are essential) is fetched there, once per wake,
+    not on every poll.
+    """
+
+    kind: str
+    job_id: str
+    describe: Callable[[], Awaitable[Any]]
+    status_of: Callable[[Any], str]
+    success: frozenset[str]
+    failure: frozenset[str]
+    reason_of: Callable[[Any], str | None]
+    verdict: Callable[[Any, str], bool | None] | None = None
+    batch: BatchDescribe | None = None
+    finish: Callable[[Any, str], Awaitable[Any]] | None = None
+
+    def judge(self, payload: Any, status: str) -> bool | None:
+        if self.verdict is not None:
+            return self.verdict(payload, status)
+        if status in self.success:
+            return True
+        if status in self.failure:
+            return False
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PollTiming:
+    """When to poll: every ``poll_interval`` seconds, multiplied by ``backoff`` after each poll up
+    to ``max_poll_interval``, each sleep jittered by +/- ``jitter`` (a fraction) so that waits
+    started together drift apart; give up after ``timeout`` seconds (``None``: never). In the
+    shared schedule the interval picks the tick group and ``jitter`` does not apply."""
+
+    poll_interval: float = 5.0
+    timeout: float | None = DEFAULT_TIMEOUT
+    backoff: float = 1.0
+    max_poll_interval: float = 60.0
+    jitter: float = 0.1
+
+    def __post_init__(self) -> None:
+        _positive("poll_interval", self.poll_interval)
+        if self.timeout is not None:
+            _positive("timeout", self.timeout)
+        _positive("max_poll_interval", self.max_poll_interval)
+        if not is_finite_number(self.backoff) or self.backoff < 1.0:
+            raise HookConfigError("backoff must be a finite number >= 1.0")
+        if not is_finite_number(self.jitter) or not 0.0 <= self.jitter < 1.0:
+            raise HookConfigError("jitter must be a fraction in [0, 1)")
+
+    def next_interval(self, interval: float) -> float:
+        """The interval that follows ``interval`` in the schedule: ``interval`` x ``backoff``,
+        at most ``max_poll_interval``. The schedule starts at ``poll_interval``."""
+        return min(interval * self.backoff, self.max_poll_interval)
+
+
+def _positive(name: str, value: object) -> None:
+    if not is_finite_number(value) or value <= 0:
+        raise HookConfigError(f"{name} must be a finite number > 0, got {value!r}")

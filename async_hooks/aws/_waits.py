@@ -1,0 +1,167 @@
+"""AWS waits described for the core: a job kind and an id become a ``PollPlan``, with a
+``BatchDescribe`` where the kind's API describes many jobs at once.
+
+The provider only describes; the core's ``_wait`` decides to poll alone or in the loop's shared
+schedule. What every wait of one kind and identifiers on one hook shares (its fetchers, its
+``finish`` step, the kind's readers) is built once per hook, not once per wait.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Any, TypeVar
+
+from async_hooks._core.plan import BatchDescribe, PollPlan
+from async_hooks.aws._errors import AwsNotFoundError, without_answer
+from async_hooks.aws.kinds import JobKind
+
+__all__ = ["Planner"]
+
+T = TypeVar("T")
+
+Call = Callable[..., Awaitable[dict[str, Any]]]
+Shared = Callable[[Hashable, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+class _Kit:
+    """What the waits of one kind and identifiers on one hook share."""
+
+    __slots__ = ("batch", "finish", "reason_of", "spec", "status_of")
+
+    def __init__(
+        self,
+        spec: JobKind,
+        batch: BatchDescribe | None,
+        finish: Callable[[Any, str], Awaitable[Any]] | None,
+    ) -> None:
+        self.spec = spec
+        self.batch = batch
+        self.finish = finish
+        self.status_of = spec.status_of
+        self.reason_of = spec.reason_of
+
+
+class _DescribeOne:
+    """A wait's own describe call (a plan's ``describe``): one small object per wait."""
+
+    __slots__ = ("identifiers", "job_id", "planner", "spec")
+
+    def __init__(
+        self, planner: Planner, spec: JobKind, job_id: str, identifiers: Mapping[str, Any]
+    ) -> None:
+        self.planner = planner
+        self.spec = spec
+        self.job_id = job_id
+        self.identifiers = identifiers
+
+    def __call__(self) -> Awaitable[dict[str, Any]]:
+        return self.planner.describe_one(self.spec, self.job_id, self.identifiers)
+
+
+class Planner:
+    """Builds one hook's wait plans; it is also the ``KindContext`` its job kinds talk to.
+
+    ``call`` is the hook's ``call``, ``shared`` its loop memo, ``identity`` the connection
+    identity (what a memoised description is shared by) and ``client_key`` the hook's client
+    key per service (what a shared schedule is shared by: one connection's waits only).
+    """
+
+    __slots__ = ("_call", "_client_key", "_identity", "_kits", "_shared")
+
+    def __init__(
+        self,
+        call: Call,
+        shared: Shared,
+        identity: Callable[[], Hashable],
+        client_key: Callable[[str], Hashable],
+    ) -> None:
+        self._call = call
+        self._shared = shared
+        self._identity = identity
+        self._client_key = client_key
+        self._kits: dict[tuple[str, tuple[tuple[str, str], ...]], _Kit] = {}
+
+    # ------------------------------------------------------------------ KindContext
+
+    async def call(self, service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+        return await self._call(service, operation, **params)
+
+    async def shared(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+        value: T = await self._shared(("aws-kind", self._identity(), key), build)
+        return value
+
+    # ------------------------------------------------------------------ plans
+
+    def plan(
+        self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any], *, coalesce: bool
+    ) -> PollPlan:
+        """The plan of one wait (``identifiers`` already checked by ``spec.params``)."""
+        frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items()))
+        kit = self._kits.get((spec.name, frozen))
+        if kit is None or kit.spec is not spec:  # new, or the kind was registered anew
+            kit = self._kits[spec.name, frozen] = self._kit(spec, dict(identifiers), frozen)
+        return PollPlan(
+            spec.name,
+            job_id,
+            _DescribeOne(self, spec, job_id, identifiers),
+            kit.status_of,
+            spec.success,
+            spec.failure,
+            kit.reason_of,
+            spec.verdict,
+            kit.batch if coalesce else None,
+            kit.finish,
+        )
+
+    async def describe_one(
+        self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One job described alone; ``NotFoundError`` when the answer does not list it."""
+        answer = await self._call(spec.service, spec.describe, **spec.params(job_id, identifiers))
+        item = spec.item(answer, job_id)
+        if item is None:
+            raise without_answer(
+                AwsNotFoundError,
+                f"{spec.service}.{spec.describe} does not list {spec.name} job {job_id!r}",
+                code="NotFound",
+                operation=spec.describe,
+            )
+        return item
+
+    def _kit(
+        self, spec: JobKind, identifiers: dict[str, Any], frozen: tuple[tuple[str, str], ...]
+    ) -> _Kit:
+        batch = None
+        if spec.coalescable:
+            key = ("aws", self._client_key(spec.service), spec.name, frozen)
+            batch = BatchDescribe(
+                key=key,
+                batch_max=spec.batch_max,
+                fetch_many=functools.partial(self._fetch_many, spec, identifiers),
+                fetch_one=functools.partial(self._fetch_one, spec, identifiers),
+            )
+        finish = None
+        if spec.enrich is not None:
+            finish = functools.partial(self._finish, spec)
+        return _Kit(spec, batch, finish)
+
+    async def _fetch_many(
+        self, spec: JobKind, identifiers: Mapping[str, Any], job_ids: list[str]
+    ) -> Mapping[str, Any]:
+        if spec.batch_fetch is not None:
+            return await spec.batch_fetch(self, job_ids, identifiers)
+        params = spec.batch_params(job_ids, identifiers)
+        answer = await self._call(spec.service, spec.batch_describe or spec.describe, **params)
+        return spec.batch_items(answer, job_ids)
+
+    async def _fetch_one(
+        self, spec: JobKind, identifiers: Mapping[str, Any], job_id: str
+    ) -> dict[str, Any]:
+        return await self.describe_one(spec, job_id, identifiers)
+
+    async def _finish(self, spec: JobKind, item: dict[str, Any], status: str) -> dict[str, Any]:
+        """A kind's ``enrich`` step, once its job is in a ``terminal`` state."""
+        if spec.enrich is None or status not in spec.terminal:
+            return item
+        return await spec.enrich(self, item)

@@ -1,0 +1,368 @@
+"""The core's shared schedule, driven through its own interface: a ``PollPlan`` with a
+``BatchDescribe`` whose fetchers are plain async functions over a board of job states, and the
+loop's memo (``LoopState.shared``). Nothing here is timed: every step waits on what the fetchers
+saw."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import textwrap
+from collections import Counter
+from typing import Any
+
+import pytest
+from conftest import run_dev_mode
+
+from async_hooks import JobFailedError, JobTimeoutError, TransientError
+from async_hooks._core.coalesce import Coalescer
+from async_hooks._core.loopstate import LoopState, current_state
+from async_hooks._core.plan import BatchDescribe, PollPlan, PollTiming
+from async_hooks._core.waiting import wait_until_done
+from async_hooks.testing.jobserver import until
+
+FAST = 0.01  # seconds between ticks: the schedule's cadence, never asserted on
+
+
+class Board:
+    """Jobs whose states advance one step per describe; what the fetchers were asked."""
+
+    def __init__(self, key: str = "board") -> None:
+        self.scripts: dict[str, list[str]] = {}
+        self.seen: Counter[str] = Counter()
+        self.batches: list[list[str]] = []
+        self.singles: list[str] = []
+        self.hold: set[str] = set()  # ids that stay in their current state while held
+        self.unlisted: set[str] = set()  # ids the batch answer leaves out
+        self.failures: list[BaseException] = []  # raised by the next batch calls, in order
+        self.finished: Counter[str] = Counter()  # ``finish`` calls: one per wake-up
+        self.batch = BatchDescribe(
+            key=("test", key), batch_max=100, fetch_many=self.fetch_many, fetch_one=self.fetch_one
+        )
+
+    def add(self, job_id: str, *states: str) -> str:
+        self.scripts[job_id] = list(states)
+        return job_id
+
+    def _item(self, job_id: str) -> dict[str, Any]:
+        script = self.scripts[job_id]
+        if job_id not in self.hold:
+            self.seen[job_id] += 1
+        status = script[min(max(self.seen[job_id], 1), len(script)) - 1]
+        return {"id": job_id, "status": status, "reason": f"{job_id} broke"}
+
+    async def fetch_many(self, job_ids: list[str]) -> dict[str, Any]:
+        self.batches.append(list(job_ids))
+        if self.failures:
+            raise self.failures.pop(0)
+        return {i: self._item(i) for i in job_ids if i not in self.unlisted}
+
+    async def fetch_one(self, job_id: str) -> dict[str, Any]:
+        self.singles.append(job_id)
+        return self._item(job_id)
+
+    async def finish(self, payload: dict[str, Any], status: str) -> dict[str, Any]:
+        self.finished[payload["id"]] += 1
+        return payload
+
+    def plan(self, job_id: str) -> PollPlan:
+        async def alone() -> dict[str, Any]:
+            return await self.fetch_one(job_id)
+
+        return PollPlan(
+            "fake",
+            job_id,
+            alone,
+            lambda payload: str(payload["status"]),
+            frozenset({"DONE"}),
+            frozenset({"FAILED"}),
+            lambda payload: payload.get("reason"),
+            batch=self.batch,
+            finish=self.finish,
+        )
+
+    def calls_with(self, *job_ids: str) -> int:
+        return sum(1 for batch in self.batches if set(job_ids) <= set(batch))
+
+
+def wait(board: Board, job_id: str, **timing: Any) -> asyncio.Task[Any]:
+    plan = board.plan(job_id)
+    shared = current_state().shared
+    timing = {"poll_interval": FAST, **timing}
+    return asyncio.ensure_future(wait_until_done(plan, PollTiming(**timing), shared=shared))
+
+
+def coalescer_of(board: Board) -> Coalescer:
+    built = current_state()._memo[("coalescer", board.batch.key)]
+    coalescer: Coalescer = built.result()
+    return coalescer
+
+
+async def test_a_wait_wakes_only_when_its_status_changes():
+    board = Board()
+    ids = [board.add(f"j{n}", *["PENDING"] * 3, *["RUNNING"] * 4, "DONE") for n in range(30)]
+    results = await asyncio.gather(*(wait(board, job_id) for job_id in ids))
+    assert all(r.succeeded and r.status == "DONE" for r in results)
+    assert [r.polls for r in results] == [8] * 30  # every tick that described it counts
+    # Woken three times each: PENDING (new), RUNNING, DONE; never for the five polls between.
+    assert board.finished == dict.fromkeys(ids, 3)
+    assert len(board.batches) == 8  # started together: one call per tick for all 30
+
+
+async def test_waits_started_at_different_times_join_the_running_ticks():
+    board = Board()
+    ids = [board.add(f"j{n}", "RUNNING") for n in range(12)]
+    board.hold.update(ids)  # RUNNING until released
+    tasks = []
+    for job_id in ids:  # one new wait per tick of the schedule
+        calls = len(board.batches)
+        tasks.append(wait(board, job_id))
+        await until(lambda calls=calls: len(board.batches) > calls)
+    await until(lambda: board.calls_with(*ids) >= 2)  # every wait in one call per tick
+    for job_id in ids:
+        board.scripts[job_id] = ["DONE"]
+    results = await asyncio.gather(*tasks)
+    assert all(r.succeeded for r in results)
+    # 12 arrivals, one per tick, then ticks of all 12: never a call per wait.
+    polls = sum(r.polls for r in results)
+    assert len(board.batches) <= polls / 4
+    assert max(len(batch) for batch in board.batches) == 12
+
+
+async def test_a_back_off_wait_moves_to_the_tick_of_its_longer_interval():
+    board = Board()
+    stretching = board.add("stretching", "RUNNING")
+    steady = board.add("steady", "RUNNING")
+    board.hold.update({stretching, steady})
+    tasks = [
+        wait(board, stretching, backoff=2.0, max_poll_interval=4 * FAST),
+        wait(board, steady, poll_interval=4 * FAST),
+    ]
+    # The back-off wait polls at FAST, 2 FAST, then 4 FAST: in the steady wait's ticks.
+    await until(lambda: board.calls_with(stretching, steady) >= 2)
+    groups = coalescer_of(board)._groups
+    assert list(groups) == [4 * FAST]
+    assert set(groups[4 * FAST].members) == {stretching, steady}
+    board.scripts[stretching] = board.scripts[steady] = ["DONE"]
+    results = await asyncio.gather(*tasks)
+    assert all(r.succeeded for r in results)
+    assert not coalescer_of(board)._groups  # the last wait left: the timer stopped
+
+
+async def test_a_wait_keeps_its_own_timeout_inside_a_shared_tick():
+    board = Board()
+    stuck, other = board.add("stuck", "RUNNING"), board.add("other", "RUNNING")
+    board.hold.add(other)
+    timing_out = wait(board, stuck, timeout=2.0)
+    waiting_on = wait(board, other)
+    with pytest.raises(JobTimeoutError) as caught:
+        await timing_out
+    assert caught.value.last_status == "RUNNING"
+    result = caught.value.result
+    assert result is not None and result.response["id"] == "stuck"
+    assert result.polls == board.seen["stuck"] >= 1  # polls are ticks that described it
+    calls = len(board.batches)
+    await until(lambda: len(board.batches) > calls + 1)  # the schedule goes on without it
+    assert board.batches[-1] == ["other"]
+    board.scripts[other] = ["DONE"]
+    assert (await waiting_on).succeeded
+
+
+async def test_a_cancelled_wait_leaves_at_once_and_an_empty_group_stops():
+    board = Board()
+    ids = [board.add(f"j{n}", "RUNNING") for n in range(3)]
+    tasks = [wait(board, job_id) for job_id in ids]
+    await until(lambda: board.calls_with(*ids) >= 1)
+    tasks[0].cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await tasks[0]
+    group = coalescer_of(board)._groups[FAST]
+    assert set(group.members) == {"j1", "j2"}  # left at once, not at its next tick
+    calls = len(board.batches)
+    await until(lambda: len(board.batches) > calls + 1)
+    assert "j0" not in board.batches[-1]
+    for task in tasks[1:]:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert coalescer_of(board)._groups == {}
+    assert group.handle is None or group.handle.cancelled()
+
+
+async def test_poll_errors_wake_the_wait_and_failures_keep_their_reason(caplog):
+    caplog.set_level("WARNING", logger="async_hooks")
+    board = Board()
+    ok, bad = board.add("ok", "RUNNING", "DONE"), board.add("bad", "RUNNING", "FAILED")
+    board.failures = [
+        TransientError("the batch call failed", provider="test", operation="describe")
+    ]
+    results = await asyncio.gather(wait(board, ok), wait(board, bad), return_exceptions=True)
+    assert results[0].succeeded and results[0].polls == 3  # the failed poll counts
+    assert isinstance(results[1], JobFailedError) and results[1].reason == "bad broke"
+    assert sum("poll 1 failed (TransientError)" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_an_id_the_batch_answer_leaves_out_is_polled_alone():
+    board = Board()
+    listed, unlisted = board.add("listed", "RUNNING", "DONE"), board.add("unlisted", "DONE")
+    board.unlisted.add(unlisted)
+    results = await asyncio.gather(wait(board, listed), wait(board, unlisted))
+    assert all(r.succeeded for r in results)
+    assert board.singles == ["unlisted"]
+
+
+async def test_closing_the_coalescer_stops_its_timers_and_ticks():
+    board = Board()
+    job = board.add("j", "RUNNING")
+    task = wait(board, job)
+    await until(lambda: len(board.batches) >= 1)
+    coalescer = coalescer_of(board)
+    await coalescer.aclose()
+    assert not coalescer._ticks
+    assert all(group.handle is None for group in coalescer._groups.values())
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+SHUTDOWN_SCRIPT = textwrap.dedent(
+    """
+    import asyncio
+    from async_hooks._core.loopstate import current_state
+    from async_hooks._core.plan import BatchDescribe, PollPlan, PollTiming
+    from async_hooks._core.waiting import wait_until_done
+
+    calls = []
+
+    async def fetch_many(ids):
+        calls.append(len(ids))
+        await asyncio.sleep(0.01 if len(calls) < 3 else 3600)  # the third call never answers
+        return {i: {"status": "RUNNING"} for i in ids}
+
+    async def fetch_one(job_id):
+        return {"status": "RUNNING"}
+
+    batch = BatchDescribe(key="k", batch_max=10, fetch_many=fetch_many, fetch_one=fetch_one)
+
+    async def main():
+        for n in range(25):
+            plan = PollPlan(
+                "fake", f"j{n}", lambda: fetch_one(""), lambda p: p["status"],
+                frozenset({"DONE"}), frozenset(), lambda p: None, batch=batch,
+            )
+            timing = PollTiming(poll_interval=0.01, timeout=None)
+            asyncio.ensure_future(wait_until_done(plan, timing, shared=current_state().shared))
+        while len(calls) < 3:
+            await asyncio.sleep(0.005)
+        # main returns with 25 waits asleep and a tick's call in flight: asyncio.run cancels
+        # the tasks, then the loop state closes the coalescer
+
+    asyncio.run(main())
+    print("done", len(calls) >= 3)
+    """
+)
+
+
+def test_loop_shutdown_stops_the_shared_schedule_without_warnings():
+    out = run_dev_mode(SHUTDOWN_SCRIPT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "done True", out.stdout
+    for complaint in ("never retrieved", "destroyed but it is pending", "Unclosed", "Warning"):
+        assert complaint not in out.stderr, out.stderr
+
+
+# ---------------------------------------------------------------------- the loop's memo
+
+
+async def test_the_memo_builds_once_for_hundreds_of_callers():
+    state = LoopState()
+    release = asyncio.Event()
+    builds = []
+
+    async def build() -> object:
+        builds.append(1)
+        await release.wait()
+        return object()
+
+    callers = [asyncio.ensure_future(state.shared("k", build)) for _ in range(300)]
+    await until(lambda: builds)
+    callers[0].cancel()  # one caller gives up: nobody else fails, the build goes on
+    release.set()
+    values = await asyncio.gather(*callers[1:])
+    assert builds == [1]
+    assert len({id(v) for v in values}) == 1
+    assert await state.shared("k", build) is values[0]  # remembered: no second build
+    assert callers[0].cancelled()
+    await state.aclose()
+
+
+async def test_a_failed_build_is_not_remembered():
+    state = LoopState()
+    attempts = []
+
+    async def build() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("first build fails")
+        return "built"
+
+    first = await asyncio.gather(
+        state.shared("k", build), state.shared("k", build), return_exceptions=True
+    )
+    assert [type(e) for e in first] == [RuntimeError, RuntimeError]  # one build, both told
+    await until(lambda: "k" not in state._memo)
+    assert await state.shared("k", build) == "built"
+    assert attempts == [1, 1]
+    await state.aclose()
+
+
+async def test_closing_the_loop_state_closes_what_it_shares():
+    state = LoopState()
+    closed = []
+
+    class Resource:
+        async def aclose(self) -> None:
+            closed.append(self)
+
+    async def resource() -> Resource:
+        return Resource()
+
+    async def plain() -> dict[str, int]:
+        return {"no": 1}
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    held = await state.shared("resource", resource)
+    await state.shared("plain", plain)
+    pending = asyncio.ensure_future(state.shared("pending", never))
+    await until(lambda: "pending" in state._memo)
+    await state.aclose()
+    assert closed == [held]
+    with pytest.raises(asyncio.CancelledError):
+        await pending  # a build still running at shutdown is cancelled
+
+
+def test_a_members_payload_is_kept_encoded_and_read_back_equal():
+    from datetime import datetime, timezone
+
+    from async_hooks._core.member import Codec, Member
+
+    codec = Codec()
+    plan = Board().plan("j")
+    member = Member(plan, PollTiming(), codec)
+    answer = '{"id": "j", "status": "RUNNING", "n": [1, 2.5, null, true], "arn": "arn:aws:x/j"}'
+    plain = json.loads(answer)
+    member.keep(plain)
+    assert member.live is None and member.packed is not None
+    assert len(member.packed) < len(answer)
+    assert member.payload == plain and member.payload is not plain
+    packed = member.packed
+    member.keep(json.loads(answer))  # the same answer again: not stored again
+    assert member.packed is packed
+    member.keep({**plain, "t": (1, "x")})  # a tuple stays a tuple
+    assert member.payload["t"] == (1, "x")
+    dated = {**plain, "createdAt": datetime(2026, 12, 1, tzinfo=timezone.utc)}  # marshal can't
+    member.keep(dated)
+    assert member.payload == dated and type(member.payload["createdAt"]) is datetime
+    unpicklable = {"callback": lambda: None}
+    member.keep(unpicklable)
+    assert member.payload is unpicklable  # kept as it is
