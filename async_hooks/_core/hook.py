@@ -17,18 +17,17 @@ client, how to map their errors, and the scope their throttle covers.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from async_hooks._core.budget import RetryBudget
 from async_hooks._core.loopstate import LoopState, current_state
-from async_hooks._core.policy import RetryPolicy
+from async_hooks._core.policy import RetryPolicy, is_retryable
 from async_hooks._core.redact import Redactor, scrub_exception
-from async_hooks._core.stats import HookStats
+from async_hooks._core.stats import HookStats, OperationStats
 from async_hooks._core.throttle import AdaptiveThrottle
 from async_hooks._core.values import is_finite_number
 from async_hooks._core.waiting import JobResult, PollPlan, PollTiming, wait_until_done
@@ -51,14 +50,24 @@ if TYPE_CHECKING:
 __all__ = ["AsyncBaseHook", "BaseSync"]
 
 R = TypeVar("R")
+if TYPE_CHECKING:
+    import typing_extensions
+
+    #: What a provider caches per connection identity (an aiohttp session, an aiobotocore
+    #: client...). A bare ``AsyncBaseHook`` (in an annotation) means ``AsyncBaseHook[Any]``.
+    ClientT = typing_extensions.TypeVar("ClientT", default=Any)
+else:
+    ClientT = TypeVar("ClientT")  # typing.TypeVar takes a default only from Python 3.13
 _ids = itertools.count(1)
 
 
-class AsyncBaseHook(ABC):
+class AsyncBaseHook(ABC, Generic[ClientT]):
     """Shared by every hook: settings, pipeline, closing, the sync facade and stats.
 
     Hooks are cheap to build and hold no connection until first used inside a running loop;
     clients are shared by every hook with the same connection identity on that loop.
+    ``ClientT`` is what a provider caches per connection identity: ``AsyncHttpHook`` is an
+    ``AsyncBaseHook[aiohttp.ClientSession]``.
     """
 
     provider: ClassVar[str]
@@ -136,11 +145,11 @@ class AsyncBaseHook(ABC):
         """The connection identity: equal keys share one client on a loop. No raw secrets."""
 
     @abstractmethod
-    async def _create_client(self, service: str) -> Any:
+    async def _create_client(self, service: str) -> ClientT:
         """Build a client; called inside the loop, once per key."""
 
     @abstractmethod
-    async def _close_client(self, client: Any) -> None:
+    async def _close_client(self, client: ClientT) -> None:
         """Close a client built by ``_create_client``, on the loop that owns it."""
 
     @abstractmethod
@@ -178,14 +187,15 @@ class AsyncBaseHook(ABC):
 
         return state.throttle(key, build)
 
-    async def _client(self, service: str) -> Any:
-        return await self._loop_state().clients.get(
+    async def _client(self, service: str) -> ClientT:
+        client: ClientT = await self._loop_state().clients.get(
             self._client_key(service),
             self._user,
             lambda: self._create_client(service),
             self._close_client,
             self._client_created,
         )
+        return client
 
     def _client_created(self) -> None:
         self._stats.clients_created += 1
@@ -198,20 +208,34 @@ class AsyncBaseHook(ABC):
         *,
         idempotent: bool = True,
     ) -> R:
-        """Run ``fn(client)`` through throttle, retry, cache, error mapping and stats."""
+        """Run ``fn(client)`` through throttle, retry, cache, error mapping and stats.
+
+        The first attempt runs straight through the throttle and the cached client; tenacity
+        is entered only after a retryable failure, and replays that failure as its own first
+        attempt (``_again``), so that its stop (``max_attempts`` counts the first request,
+        the budget pays per retry), wait, before-sleep and statistics see every request.
+        """
         state = self._loop_state()
         throttle = self._throttle(state, service)
-        prototype = throttle.retrying(self.retry_policy, idempotent=idempotent)
         op_stats = self._stats.op(service, operation)
         op_stats.calls += 1
         try:
-            result: R = await prototype.copy()(_attempt, self, throttle, service, operation, fn)
+            try:
+                return await _attempt(self, throttle, service, operation, fn, op_stats)
+            except ServiceError as error:
+                if not is_retryable(error, idempotent=idempotent):
+                    raise
+                seen: list[BaseException] = [error]
+            # Outside the ``except`` block: later errors must not chain the first as context.
+            retrying = throttle.retrying(self.retry_policy, idempotent=idempotent).copy()
+            args = (self, throttle, service, operation, fn, op_stats, seen)
+            result: R = await retrying(_again, *args)
+            return result
         except asyncio.CancelledError:
             raise
         except BaseException:
             op_stats.errors += 1
             raise
-        return result
 
     def _mapped(self, error: Exception, service: str, operation: str) -> BaseException:
         """``error`` as the provider maps it, chained to it, with secrets masked throughout
@@ -224,15 +248,17 @@ class AsyncBaseHook(ABC):
         scrub_exception(mapped, self._redact)
         return mapped
 
-    async def _wait(self, plan: PollPlan, timing: PollTiming) -> JobResult:
-        reason_of = plan.reason_of
+    def _wait(self, plan: PollPlan, timing: PollTiming) -> Awaitable[JobResult]:
+        """Wait on ``plan`` (await the result): in the loop's shared schedule for
+        ``plan.batch.key`` when it has a ``batch`` (its coalescer is one of this loop's shared
+        values), alone otherwise. A failure reason is the provider's text, masked: a server may
+        echo the credentials. (Not a coroutine itself: one frame less per waiting wait.)"""
+        return wait_until_done(plan, timing, redact=self._redact, shared=self._shared)
 
-        def masked_reason(payload: Any) -> str | None:
-            # A failure reason is the provider's text: a server may echo the credentials.
-            reason = reason_of(payload)
-            return None if reason is None else self._redact(reason)
-
-        return await wait_until_done(dataclasses.replace(plan, reason_of=masked_reason), timing)
+    async def _shared(self, key: Hashable, build: Callable[[], Awaitable[R]]) -> R:
+        """This loop's one value for ``key`` (``LoopState.shared``: built once however many
+        ask, a failed build forgotten, closed with ``aclose`` when the loop shuts down)."""
+        return await self._loop_state().shared(key, build)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} conn_id={self.conn_id!r}>"
@@ -244,10 +270,10 @@ async def _attempt(
     service: str,
     operation: str,
     fn: Callable[[Any], Awaitable[R]],
+    op_stats: OperationStats,
 ) -> R:
     """One attempt: admitted by the throttle, on the cached client, errors mapped."""
     ticket = await throttle.acquire()
-    op_stats = hook._stats.op(service, operation)
     op_stats.attempts += 1
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -278,6 +304,23 @@ async def _attempt(
         latency = loop.time() - started
         op_stats.latency_total += latency
         op_stats.latency_max = max(op_stats.latency_max, latency)
+
+
+async def _again(
+    hook: AsyncBaseHook,
+    throttle: AdaptiveThrottle,
+    service: str,
+    operation: str,
+    fn: Callable[[Any], Awaitable[R]],
+    op_stats: OperationStats,
+    seen: list[BaseException],
+) -> R:
+    """tenacity's attempt function: its first call re-raises the failure ``_call`` already
+    saw (so tenacity counts that request as attempt 1), every later call is a real attempt.
+    ``_log_retry`` reads the first four arguments."""
+    if seen:
+        raise seen.pop()
+    return await _attempt(hook, throttle, service, operation, fn, op_stats)
 
 
 class _HookUser:

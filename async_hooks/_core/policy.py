@@ -1,13 +1,22 @@
-"""Retry policy: how many attempts, how long to back off, how much of the budget to spend."""
+"""Retry policy: how many attempts, how long to back off, how much of the budget to spend; and
+the one rule of what may be retried (``is_retryable``), read by the call pipeline's fast path
+and by the tenacity strategy (``_core/retry.py``) alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from async_hooks._core.values import is_finite_number
-from async_hooks.errors import HookConfigError
+from async_hooks.errors import HookConfigError, ServiceError
 
-__all__ = ["RetryPolicy"]
+__all__ = ["RetryPolicy", "is_retryable"]
+
+
+def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
+    """Whether another attempt is allowed: a retryable category, and safe for this request."""
+    if not isinstance(error, ServiceError) or not error.retryable:
+        return False
+    return idempotent or not error.may_have_acted
 
 
 @dataclass(frozen=True, slots=True)

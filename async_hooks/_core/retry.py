@@ -1,5 +1,8 @@
 """Retry strategies on tenacity: small composable pieces, assembled once per throttle scope.
 
+Imported (with tenacity) only when a call first needs a retry: the pipeline runs the first
+attempt itself and hands tenacity the rest (``_core/hook.py``).
+
 The decision reads only :class:`ServiceError` attributes (its category, ``retry_after``,
 ``may_have_acted``), so it is the same for every provider. ``CancelledError`` is never retried:
 tenacity catches ``BaseException`` in an attempt, and our predicate refuses anything that is not
@@ -17,6 +20,7 @@ from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from async_hooks._core.policy import is_retryable
 from async_hooks.errors import ServiceError, ThrottledError, TransientError
 
 if TYPE_CHECKING:
@@ -26,13 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["build_retrying", "is_retryable"]
 
 logger = logging.getLogger("async_hooks")
-
-
-def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
-    """Whether another attempt is allowed: a retryable category, and safe for this request."""
-    if not isinstance(error, ServiceError) or not error.retryable:
-        return False
-    return idempotent or not error.may_have_acted
 
 
 def _failure(retry_state: RetryCallState) -> BaseException | None:

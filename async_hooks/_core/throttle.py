@@ -4,6 +4,9 @@ Concurrency is an ``anyio.CapacityLimiter`` (its ``total_tokens`` can change whi
 rate is an ``aiolimiter.AsyncLimiter`` whose rate we adjust. Both shrink together when the
 provider throttles *sustainedly* and grow back on success, like botocore's adaptive (CUBIC) mode,
 but shared by every caller on the loop instead of kept per client.
+
+anyio, aiolimiter and tenacity are imported when a throttle first needs them (its limiter, its
+rate, its retry strategy), not with this module: ``import async_hooks`` stays cheap.
 """
 
 from __future__ import annotations
@@ -11,18 +14,16 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from typing import TYPE_CHECKING
-
-import anyio
-from aiolimiter import AsyncLimiter
+from typing import TYPE_CHECKING, Any
 
 from async_hooks._core.budget import RetryBudget
-from async_hooks._core.retry import build_retrying
 
 if TYPE_CHECKING:
+    from anyio import CapacityLimiter
     from tenacity import AsyncRetrying
 
     from async_hooks._core.policy import RetryPolicy
+    from async_hooks._core.ratelimit import AdjustableRateLimiter
 
 __all__ = ["AdaptiveThrottle", "Ticket"]
 
@@ -40,33 +41,36 @@ SUSTAINED_SHARE = 0.1
 RATE_STEP = 0.02
 
 
-class _AdjustableRateLimiter(AsyncLimiter):
-    """An ``AsyncLimiter`` whose rate can change while tasks wait on it.
+class _AnyioNotLoaded(Exception):
+    """Stands for ``anyio.WouldBlock`` until a throttle imports anyio; never raised."""
 
-    aiolimiter fixes the rate at construction; changing it means updating the derived
-    ``_rate_per_sec`` too. ``tests/test_upstream_pins.py`` pins the upstream code this relies on.
-    The burst is one second's calls (at least one call).
-    """
 
-    __slots__ = ()
+#: ``anyio.WouldBlock``, bound when the first throttle imports anyio (no throttle, no acquire).
+_WouldBlock: type[Exception] = _AnyioNotLoaded
 
-    def __init__(self, rate: float) -> None:
-        capacity = max(1.0, rate)
-        super().__init__(capacity, capacity / rate)
 
-    @property
-    def rate(self) -> float:
-        return self.max_rate / self.time_period
+def _capacity_limiter(total_tokens: int) -> CapacityLimiter:
+    global _WouldBlock
+    import anyio
 
-    def set_rate(self, rate: float, *, drain: bool = False) -> None:
-        """Change the rate; ``drain`` fills the bucket so the new pace starts now, not bursting."""
-        self._leak()
-        capacity = max(1.0, rate)
-        self.max_rate = capacity
-        self.time_period = capacity / rate
-        self._rate_per_sec = rate
-        self._level = capacity if drain else min(self._level, capacity)
-        self._wake_next()
+    _WouldBlock = anyio.WouldBlock
+    return anyio.CapacityLimiter(total_tokens)
+
+
+def _rate_limiter(rate: float) -> AdjustableRateLimiter:
+    from async_hooks._core.ratelimit import AdjustableRateLimiter
+
+    return AdjustableRateLimiter(rate)
+
+
+def __getattr__(name: str) -> Any:
+    """``_AdjustableRateLimiter`` (its old home, which ``tests/test_upstream_pins.py`` uses),
+    loaded with aiolimiter only when asked for."""
+    if name == "_AdjustableRateLimiter":
+        from async_hooks._core.ratelimit import AdjustableRateLimiter
+
+        return AdjustableRateLimiter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Ticket:
@@ -118,8 +122,8 @@ class AdaptiveThrottle:
         self.max_concurrency = max_concurrency
         self.rate_limit = rate_limit
         self.budget = budget
-        self._slots = anyio.CapacityLimiter(max_concurrency)
-        self._rate = _AdjustableRateLimiter(rate_limit) if rate_limit else None
+        self._slots = _capacity_limiter(max_concurrency)
+        self._rate = _rate_limiter(rate_limit) if rate_limit else None
         self._outcomes: deque[tuple[float, int, bool]] = deque()
         self._w_successes = 0
         self._e_total = 0
@@ -132,10 +136,13 @@ class AdaptiveThrottle:
         self._retrying: dict[tuple[RetryPolicy, bool], AsyncRetrying] = {}
 
     def retrying(self, policy: RetryPolicy, *, idempotent: bool) -> AsyncRetrying:
-        """The tenacity prototype for calls in this scope (``.copy()`` it per call)."""
+        """The tenacity prototype for calls in this scope (``.copy()`` it per call); built
+        (and tenacity imported) when a call of this scope first needs a retry."""
         key = (policy, idempotent)
         prototype = self._retrying.get(key)
         if prototype is None:
+            from async_hooks._core.retry import build_retrying
+
             prototype = self._retrying[key] = build_retrying(
                 policy, self.budget, idempotent=idempotent
             )
@@ -156,8 +163,15 @@ class AdaptiveThrottle:
         return self._slots.borrowed_tokens
 
     async def acquire(self) -> Ticket:
+        """A slot, then the rate limiter's permission. A free slot (nobody queued before this
+        call, a token left) is taken at once, without anyio's checkpoint: no trip round the
+        event loop for a call that does not wait. Otherwise the call queues in FIFO order."""
         ticket = Ticket(self._generation)
-        await self._slots.acquire_on_behalf_of(ticket)
+        slots = self._slots
+        try:
+            slots.acquire_on_behalf_of_nowait(ticket)
+        except _WouldBlock:
+            await slots.acquire_on_behalf_of(ticket)
         if self._rate is not None:
             try:
                 await self._rate.acquire()
@@ -215,7 +229,7 @@ class AdaptiveThrottle:
         self._e_total = self._e_throttled = 0
         self._grow_credit = 0
         if self._rate is None:
-            self._rate = _AdjustableRateLimiter(new_rate)
+            self._rate = _rate_limiter(new_rate)
         self._rate.set_rate(new_rate, drain=True)
         self._slots.total_tokens = max(1, int(self._slots.total_tokens * BETA))
 

@@ -3,14 +3,24 @@
 All triggers of a triggerer run on its one event loop, so every ``WaitForJobTrigger`` there shares
 the loop's client per connection, throttle per service and coalesced polls: 500 deferred tasks
 waiting on Batch jobs make a few ``DescribeJobs`` calls per tick, through one client.
+
+That loop must never block. The triggerer imports this module and builds each trigger on it, so
+neither imports a provider: a provider's module (aiobotocore and botocore take a quarter of a
+second and more) is imported in a worker thread, once per process, when the first trigger of
+that provider runs; the checks that need the hook class run then. In a worker (no running loop)
+a trigger checks everything when it is made, so a mistake fails the task before it defers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import functools
 import inspect
 import logging
+import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -20,9 +30,10 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.redact import mask_mapping
 from async_hooks._core.values import is_finite_number
-from async_hooks._providers import provider
+from async_hooks._providers import Provider, provider
 from async_hooks.airflow._events import WaitOutcome
-from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, hook_class, plain
+from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, plain
+from async_hooks.airflow._settings import hook_class as load_hook_class
 from async_hooks.connections._airflow import airflow_connection_shared
 from async_hooks.connections._lookup import airflow_looks_up, preset_connections
 from async_hooks.errors import HookConfigError, HookError
@@ -57,20 +68,59 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         polls: int = 0,
     ) -> None:
         super().__init__()
-        self.hook_class = hook_class(provider)
+        row = _registry_row(provider)  # an unknown provider fails here, importing nothing
         self.provider = provider
-        self.hook_kwargs = encode_hook_kwargs(provider, hook_kwargs or {})
+        self._hook_class: type[AsyncBaseHook] | None = None
+        self._settled = False  # the checks that need the hook class are made
+        self._defaults: dict[str, Any] = {}
+        # A triggerer rebuilds the trigger from its stored row, on the loop every trigger
+        # shares: the worker checked those settings already, and importing the provider now
+        # would block that loop, so ``run`` imports it in a thread and checks then.
+        deferred = _running_loop() and not _imported(row) and _is_plain(hook_kwargs)
+        if deferred:
+            self.hook_kwargs: dict[str, Any] = dict(hook_kwargs or {})
+        else:
+            self._hook_class = load_hook_class(provider)
+            self.hook_kwargs = encode_hook_kwargs(provider, hook_kwargs or {})
         if isinstance(wait_args, (str, bytes)) or not isinstance(wait_args, Sequence):
             raise HookConfigError("wait_args must be a list of positional arguments")
         self.wait_args: list[Any] = plain(list(wait_args), "wait_args")
         self.wait_kwargs: dict[str, Any] = plain(dict(wait_kwargs or {}), "wait_kwargs")
         if isinstance(polls, bool) or not isinstance(polls, int) or polls < 0:
             raise HookConfigError("polls must be an int >= 0")
-        _check_wait_arguments(self.hook_class, provider, self.wait_args, self.wait_kwargs)
         self.started_at: float = _epoch_seconds(started_at)
         self.polls = polls
-        self._defaults = _wait_defaults(self.hook_class)
-        self.timeout: float | None = self.wait_kwargs.get("timeout", self._defaults.get("timeout"))
+        if not deferred:
+            self._settle()
+
+    @property
+    def hook_class(self) -> type[AsyncBaseHook]:
+        """The provider's hook class (imported now if ``run`` has not imported it yet)."""
+        return self._settle()
+
+    @property
+    def timeout(self) -> float | None:
+        """The wait's ``timeout``: as given in ``wait_kwargs``, else the hook's default."""
+        if "timeout" in self.wait_kwargs:
+            value: float | None = self.wait_kwargs["timeout"]
+            return value
+        self._settle()
+        default: float | None = self._defaults.get("timeout")
+        return default
+
+    def _settle(self) -> type[AsyncBaseHook]:
+        """The checks that need the hook class, made once: its settings, ``wait_for_job``'s
+        arguments, and its timing defaults (a resumed wait needs them)."""
+        cls = self._hook_class
+        if cls is None:
+            cls = load_hook_class(self.provider)
+            self.hook_kwargs = encode_hook_kwargs(self.provider, self.hook_kwargs)
+            self._hook_class = cls
+        if not self._settled:
+            _check_wait_arguments(cls, self.provider, self.wait_args, self.wait_kwargs)
+            self._defaults = _wait_defaults(cls)
+            self._settled = True
+        return cls
 
     @property
     def deadline(self) -> float | None:
@@ -97,9 +147,13 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
     def __repr__(self) -> str:
         kind, job_id = self._names()
         settings = ", ".join(f"{k}={v!r}" for k, v in mask_mapping(self.hook_kwargs).items())
+        # Not yet settled (rebuilt on a triggerer's loop): the hook's default timeout is not
+        # known before its module is imported, and a repr must not import it on the loop.
+        known = self._settled or "timeout" in self.wait_kwargs
+        deadline = repr(self.deadline) if known else "pending"
         return (
             f"<WaitForJobTrigger {self.provider} {kind} {job_id} polls={self.polls}"
-            f" deadline={self.deadline!r}{', ' if settings else ''}{settings}>"
+            f" deadline={deadline}{', ' if settings else ''}{settings}>"
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -112,6 +166,12 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         yield TriggerEvent(payload)
 
     async def _wait(self, outcome: WaitOutcome) -> dict[str, Any]:
+        if not self._settled:
+            await _import_off_the_loop(_registry_row(self.provider))
+            try:
+                self._settle()  # the provider is imported: only signatures are read here
+            except HookError as error:
+                return outcome.error(error, time.time(), self.wait_kwargs.get("timeout"))
         kwargs = dict(self.wait_kwargs)
         if self.deadline is not None:
             remaining = self.deadline - time.time()
@@ -154,6 +214,65 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
     def _names(self) -> tuple[str | None, str | None]:
         """The job's kind and id, for events and logs (HTTP: ``"http"`` and the status path)."""
         return provider(self.provider).job_names(self.wait_args, self.wait_kwargs)
+
+
+_registry_row = provider  # ``provider`` is also the name of the trigger's first argument
+#: A provider's module being imported off the loop, by provider name (one import per process).
+_imports: dict[str, concurrent.futures.Future[Any]] = {}
+_imports_lock = threading.Lock()
+
+
+def _running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _imported(row: Provider) -> bool:
+    """Whether ``row``'s module is imported (a module still being imported lacks its hook)."""
+    return getattr(sys.modules.get(row.module), row.hook, None) is not None
+
+
+def _is_plain(hook_kwargs: object) -> bool:
+    """Whether ``hook_kwargs`` are already what ``encode_hook_kwargs`` would make of them (JSON
+    values, as a trigger's stored row holds), so that checking them can wait."""
+    if not isinstance(hook_kwargs, Mapping):
+        return hook_kwargs is None
+    try:
+        return bool(plain(dict(hook_kwargs), "hook_kwargs") == hook_kwargs)
+    except HookError:
+        return False
+
+
+async def _import_off_the_loop(row: Provider) -> None:
+    """Import ``row``'s module in a thread of its own, once per process however many triggers
+    (on however many loops) ask at once; a failed import is tried again by the next caller."""
+    if _imported(row):
+        return
+    with _imports_lock:
+        future = _imports.get(row.name)
+        if future is None:
+            future = _imports[row.name] = concurrent.futures.Future()
+            # Running from now on: a waiter's cancellation cannot cancel it for the others.
+            future.set_running_or_notify_cancel()
+            threading.Thread(
+                target=_import, args=(row, future), name="async_hooks-import", daemon=True
+            ).start()
+    await asyncio.wrap_future(future)
+
+
+def _import(row: Provider, future: concurrent.futures.Future[Any]) -> None:
+    try:
+        module = row.load()
+    except BaseException as error:
+        with _imports_lock:
+            if _imports.get(row.name) is future:
+                del _imports[row.name]
+        future.set_exception(error)
+    else:
+        future.set_result(module)
 
 
 def _epoch_seconds(value: object) -> float:

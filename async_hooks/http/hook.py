@@ -58,6 +58,8 @@ _OPTION_EXTRAS = frozenset(
         "auth_type",
     }
 )
+#: How many checked URLs a hook remembers (``_url``); the oldest goes first.
+_URL_CACHE_SIZE = 256
 
 
 class _PreparedRequest(NamedTuple):
@@ -69,7 +71,7 @@ class _PreparedRequest(NamedTuple):
     params: Any
 
 
-class AsyncHttpHook(AsyncBaseHook):
+class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
     """Calls a REST API and waits on its jobs.
 
     ``auth`` is ``(user, password)`` for basic auth or a bearer token string. Explicit arguments
@@ -118,6 +120,9 @@ class AsyncHttpHook(AsyncBaseHook):
         if timeout == 30.0 and conn_timeout is not None:
             timeout = number("timeout of the connection", conn_timeout)
         self.base_url = _check_base_url(base_url)
+        #: Checked URLs by path (``_url``), valid while ``base_url`` is ``_urls_base``.
+        self._urls: dict[str, URL] = {}
+        self._urls_base = self.base_url
         self.timeout = check_timeout(timeout)
         merged = {**conn_headers, **check_headers("headers", headers)}
         self.headers = merged
@@ -294,6 +299,26 @@ class AsyncHttpHook(AsyncBaseHook):
         return _PreparedRequest(method.upper(), url, request_headers, check_params(params))
 
     def _url(self, path: str) -> URL:
+        """``path`` as a checked absolute URL; remembered per path (and base URL): a wait polls
+        the same path again and again, and reusing one ``URL`` object lets yarl (and aiohttp,
+        which asks it for host, port, origin and text) reuse what it computed the first time."""
+        urls = self._urls
+        if self._urls_base is not self.base_url:  # base_url was reassigned: start over
+            urls.clear()
+            self._urls_base = self.base_url
+        cacheable = type(path) is str  # a str subclass may hash or compare unlike its text
+        if cacheable:
+            url = urls.get(path)
+            if url is not None:
+                return url
+        url = self._checked_url(path)
+        if cacheable:
+            if len(urls) >= _URL_CACHE_SIZE:  # drop the oldest (another thread may race us)
+                urls.pop(next(iter(urls), ""), None)
+            urls[path] = url
+        return url
+
+    def _checked_url(self, path: str) -> URL:
         if not isinstance(path, str):
             raise HookConfigError(f"path must be a str, not {type(path).__name__}")
         if CONTROL_CHARACTERS.search(path):
@@ -307,9 +332,13 @@ class AsyncHttpHook(AsyncBaseHook):
         base = str(self.base_url).rstrip("/")
         try:
             joined = URL(f"{base}/{path.lstrip('/')}", encoded=False)
+            str(joined)  # yarl builds the text lazily: force it here, inside the try
         except (TypeError, ValueError):
             raise HookConfigError("path does not make a valid URL with base_url") from None
-        return _check_url(joined)
+        # Scheme, host, port and the absence of credentials are base_url's, checked once in
+        # __init__: text appended after a URL's authority (``/``, then the path) cannot change
+        # it. Only an absolute URL in ``path`` needs the full check.
+        return joined
 
     def _request_headers(self, url: URL, extra: Mapping[str, str]) -> CIMultiDictProxy[str]:
         headers: CIMultiDict[str] = CIMultiDict(self.headers)
