@@ -35,16 +35,21 @@ class Provider:
     fixed_kind: str | None = None
     id_param: str = "job_id"
 
+    @property
+    def install(self) -> str | None:
+        """The command that installs this provider's SDK (``None``: it is always installed)."""
+        return None if self.extra is None else f"pip install 'async-hooks[{self.extra}]'"
+
     def load(self) -> Any:
         """The provider's module, imported now; ``ImportError`` names the extra to install."""
         try:
             return importlib.import_module(self.module)
         except ModuleNotFoundError as error:
             if self.extra is None or (error.name or "").startswith("async_hooks"):
-                raise
+                raise  # not a missing SDK: a bug of ours, shown as it is
             raise ImportError(
                 f"the {self.name} provider needs the '{self.extra}' extra:"
-                f" pip install 'async-hooks[{self.extra}]' ({error.name} is missing)",
+                f" {self.install} ({error.name} is missing)",
                 name=error.name,
             ) from error
 

@@ -1,4 +1,8 @@
-"""The ``async-hooks`` command. ``async-hooks demo`` is the main job: no cloud account needed."""
+"""The ``async-hooks`` command. ``async-hooks demo`` is the main job: no cloud account needed.
+
+The providers it names, and the extra each needs, come from the provider registry
+(``async_hooks._providers``), as the package's lazy loading and the Airflow adapter do.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import Any
+
+from async_hooks._providers import PROVIDERS, provider
 
 __all__ = ["demo", "main"]
 
@@ -168,9 +174,23 @@ async def _wait_aws(args: argparse.Namespace, out: Any) -> int:
     return 1 if failed else 0
 
 
+def _providers_epilog() -> str:
+    """The registry's rows, for ``--help``: each provider's hook and what installs it."""
+    rows = [
+        f"  {row.name:<6} {row.hook:<14} {row.install or 'installed with async-hooks'}"
+        for row in PROVIDERS.values()
+    ]
+    return "providers:\n" + "\n".join(rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``async-hooks`` command; returns the exit code (2 for bad arguments)."""
-    parser = argparse.ArgumentParser(prog="async-hooks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="async-hooks",
+        description=(__doc__ or "").split("\n\n", 1)[0],
+        epilog=_providers_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run_demo = commands.add_parser(
         "demo", help="wait on many jobs on an embedded moto server, beside the blocking way"
@@ -184,7 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     wait = commands.add_parser("wait", help="wait on real jobs until they end")
     providers = wait.add_subparsers(dest="provider", required=True)
-    aws = providers.add_parser("aws", help="AWS job kinds")
+    aws_row = provider("aws")
+    aws = providers.add_parser(
+        aws_row.name, help=f"{aws_row.hook} job kinds (needs: {aws_row.install})"
+    )
     aws.add_argument("kind", help="batch, glue, athena, ecs, stepfunctions, emr-step, ...")
     aws.add_argument("job_ids", nargs="+", metavar="JOB_ID")
     aws.add_argument("--endpoint-url")
@@ -211,12 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from async_hooks import HookConfigError
 
     try:
-        from async_hooks.aws import get_job_kind
-
-        get_job_kind(args.kind)
+        module = provider(args.provider).load()
+    except ImportError as error:  # the registry's message names the extra to install
+        parser.error(str(error))
+    try:
+        module.get_job_kind(args.kind)
         return asyncio.run(_wait_aws(args, sys.stdout))
-    except ImportError as error:
-        parser.error(f"waiting on AWS needs 'async-hooks[aws]' ({error.name} is missing)")
     except HookConfigError as error:
         parser.error(str(error))
 

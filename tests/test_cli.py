@@ -62,3 +62,27 @@ def test_wait_aws_exit_codes(moto_server, capsys):
         main(["wait", "aws", "no-such-kind", "x", *common])
     assert caught.value.code == 2
     assert "unknown AWS job kind" in capsys.readouterr().err
+
+
+def test_help_lists_every_provider_of_the_registry_with_its_install(capsys):
+    from async_hooks._providers import PROVIDERS
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for row in PROVIDERS.values():
+        line = next(line for line in out.splitlines() if line.split()[:2] == [row.name, row.hook])
+        assert (row.install or "installed with async-hooks") in line
+
+
+def test_wait_without_the_aws_extra_names_the_pip_install():
+    """botocore refused by a meta-path finder, as on a machine without the extra: the
+    registry's message, as a usage error (exit 2), not a traceback."""
+    from _without_sdk import EXTRA_SDKS, run_without
+
+    code = "from async_hooks.cli import main\nmain(['wait', 'aws', 'glue', 'jr_1'])\n"
+    out = run_without(EXTRA_SDKS["aws"], code)
+    assert out.returncode == 2, out.stderr
+    assert "the aws provider needs the 'aws' extra: pip install 'async-hooks[aws]'" in out.stderr
+    assert "Traceback" not in out.stderr

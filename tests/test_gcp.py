@@ -4,22 +4,26 @@ tokens against a scripted local Google API."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import os
 import traceback
 
+import aiohttp
 import pytest
 
 from async_hooks import (
     AsyncGcpHook,
     HookConfigError,
+    HookError,
     HttpError,
     JobFailedError,
     JobTimeoutError,
     NotFoundError,
     RetryPolicy,
 )
+from async_hooks.gcp._errors import map_token_error
 from async_hooks.testing.gcp import make_service_account
 from async_hooks.testing.jobserver import until
 
@@ -293,3 +297,30 @@ async def test_planted_key_and_token_appear_nowhere(fake_google_api, caplog, mon
 def test_bad_settings_are_config_errors(kwargs, problem):
     with pytest.raises(HookConfigError, match=problem):
         AsyncGcpHook(**kwargs)
+
+
+def _aiohttp_error_types() -> list[type[BaseException]]:
+    """Every error gcloud-aio can let through: aiohttp's (its ``raise_for_status`` answers
+    included) and the time-outs asyncio raises."""
+    found: list[type[BaseException]] = [TimeoutError, asyncio.TimeoutError]
+    for name in aiohttp.__all__:
+        value = getattr(aiohttp, name)
+        if inspect.isclass(value) and issubclass(value, aiohttp.ClientError):
+            found.append(value)
+    return found
+
+
+@pytest.mark.parametrize("exc_type", _aiohttp_error_types(), ids=lambda t: t.__name__)
+@pytest.mark.parametrize("service", ["storage", "bigquery", "operations"])
+def test_no_upstream_error_goes_unmapped(exc_type, service):
+    """``_map_error`` and the token's mapping turn every upstream error into a HookError of
+    the gcp provider: a new aiohttp error class fails here until it is mapped."""
+    error = exc_type.__new__(exc_type)  # mapping is by type; constructors differ
+    hook = AsyncGcpHook()
+    for mapped in (
+        hook._map_error(error, service, "get"),
+        map_token_error(error, redact=hook._redact),
+    ):
+        assert mapped is not error
+        assert isinstance(mapped, HookError)
+        assert getattr(mapped, "provider", "gcp") == "gcp"
