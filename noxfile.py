@@ -82,8 +82,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The benchmarks (``-- --quick`` for N up to 1,000): JSON, Markdown and a plot in
-    benchmarks/results/."""
+    """The benchmarks (``-- --quick`` for about three minutes): concurrent waits, 100,000 Batch
+    waits in one process, staggered starts, per-call cost, ...; JSON, Markdown and a plot in
+    benchmarks/results/ (a full run also updates the README's tables)."""
     session.install(".[aws,gcp]", *_group("bench"))
     session.run("python", "-m", "benchmarks.run", *session.posargs)
 

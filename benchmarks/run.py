@@ -1,8 +1,14 @@
 """Run every benchmark side by side and write ``benchmarks/results/``: a JSON file per run,
 ``latest.json``, ``latest.md`` (the tables the README and docs show) and ``latest.png``.
 
-``python -m benchmarks.run [--quick]`` (``nox -s bench -- --quick``): the quick run uses
-N = 100 and 1,000 and fewer repetitions; the full run adds N = 3,000.
+``python -m benchmarks.run [--quick]`` (``nox -s bench -- --quick``). The full run: concurrent
+waits on moto for N = 100, 1,000 and 3,000 (at 3,000 only raw aiobotocore and coalesced
+async_hooks), the scale rows (100,000 Batch waits polled every 5 s with lean job details,
+20,000 with full ones), staggered starts (N = 20
+and 200), per-call cost, the sync bridge, a throttled burst and import time. The quick run
+(about three minutes) stops the waits at 1,000 (without the boto3 rows there), the scale row at
+10,000 (polled every 2 s), the staggered row at 20, and repeats less. Every row of waits runs in
+a process of its own; ``report.py`` writes the tables.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bridge, burst, imports, percall, servers
+from benchmarks import bridge, burst, imports, percall, scale, servers, staggered
+from benchmarks.report import markdown, plot
 from benchmarks.waits import APPROACHES
 
 RESULTS = Path(__file__).parent / "results"
@@ -25,13 +32,18 @@ ROOT = Path(__file__).parent.parent
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 #: A thread per wait stops being something a machine allows well before 10,000.
 MAX_THREADS = 2000
-LABELS = {
-    "threads": "boto3, thread per wait",
-    "pool32": "boto3, 32-thread pool",
-    "aiobotocore": "raw aiobotocore, one client",
-    "hooks": "async_hooks",
-    "hooks_coalesced": "async_hooks, coalesced",
+#: From this N on, only these concurrent-waits rows run (full run, quick run). The others cost
+#: the most minutes (moto serves every uncoalesced poll: 140 s a row at 3,000) and show at the
+#: smaller Ns what they would show here; async_hooks uncoalesced tracks raw aiobotocore.
+ONLY_AT = {
+    False: (3000, ("aiobotocore", "hooks_coalesced")),
+    True: (1000, ("aiobotocore", "hooks", "hooks_coalesced")),
 }
+#: The scale row's jobs succeed on their 6th describe, polled every 5 s (the quick run: 2 s,
+#: which changes its wall time only).
+SCALE_POLLS, SCALE_INTERVAL, SCALE_INTERVAL_QUICK = 6, 5.0, 2.0
+#: Staggered starts: waits started evenly over 5 s, polled every second, ending on the 10th poll.
+STAGGERED_POLLS, STAGGERED_INTERVAL, STAGGERED_SPREAD = 10, 1.0, 5.0
 
 
 def _machine() -> dict[str, Any]:
@@ -43,132 +55,57 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _waits(sizes: list[int], poll: float, log: Any) -> list[dict[str, Any]]:
+def _row(module: str, args: list[Any], log: Any) -> dict[str, Any]:
+    """One benchmark row from ``python -m benchmarks.<module> ARGS...``, in its own process."""
+    command = [sys.executable, "-m", f"benchmarks.{module}", *map(str, args)]
+    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        log(out.stderr[-2000:])
+        raise SystemExit(f"{module} benchmark {' '.join(map(str, args[:2]))} failed")
+    row: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return row
+
+
+def _waits(sizes: list[int], poll: float, quick: bool, log: Any) -> list[dict[str, Any]]:
     rows = []
+    only_from, only = ONLY_AT[quick]
     with servers.moto() as url:
         for n in sizes:
             for approach in APPROACHES:
                 if approach == "threads" and n > MAX_THREADS:
                     continue
+                if n >= only_from and approach not in only:
+                    continue
                 log(f"waits: {approach} N={n}")
-                out = subprocess.run(
-                    [sys.executable, "-m", "benchmarks.waits", approach, str(n), url, str(poll)],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if out.returncode != 0:
-                    log(out.stderr[-2000:])
-                    raise SystemExit(f"waits benchmark {approach} N={n} failed")
-                rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                rows.append(_row("waits", [approach, n, url, poll], log))
     return rows
 
 
-def _table_waits(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| N | approach | wall s | client CPU s | RSS/wait KiB | API calls | calls/wait"
-        " | threads | loop lag p99 ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lag = f"{r['lag_p99_ms']:.1f}" if r["lag_p99_ms"] is not None else "-"
-        lines.append(
-            f"| {r['n']:,} | {LABELS[r['approach']]} | {r['wall_s']:.1f} | {r['cpu_s']:.2f}"
-            f" | {r['rss_per_wait_kib']:.1f} | {r['calls']:,} | {r['calls_per_wait']:.2f}"
-            f" | {r['threads']} | {lag} |"
-        )
-    return "\n".join(lines)
+def _scale(sizes: list[tuple[int, str]], poll: float, log: Any) -> dict[str, Any]:
+    """The scale rows: (N, job detail) pairs, each approach in a process of its own."""
+    rows = []
+    with servers.endpoint(batch_polls=SCALE_POLLS) as url:
+        for n, detail in sizes:
+            for approach in scale.APPROACHES:
+                log(f"scale: {approach} N={n} {detail} job details")
+                rows.append(_row("scale", [approach, n, url, poll, detail], log))
+    return {"n": max(n for n, _ in sizes), "poll_s": poll, "batch_polls": SCALE_POLLS, "rows": rows}
 
 
-def _ratios(rows: list[dict[str, Any]]) -> str:
-    lines = []
-    for n in sorted({r["n"] for r in rows}):
-        at = {r["approach"]: r for r in rows if r["n"] == n}
-        ours = at.get("hooks_coalesced")
-        if not ours:
-            continue
-        for base in ("threads", "pool32", "aiobotocore"):
-            if base in at:
-                b = at[base]
-                lines.append(
-                    f"- N={n:,}, coalesced async_hooks vs {LABELS[base]}: "
-                    f"{b['calls'] / max(ours['calls'], 1):.0f}x fewer API calls, "
-                    f"{b['cpu_s'] / max(ours['cpu_s'], 1e-9):.1f}x less client CPU, "
-                    f"{b['wall_s'] / ours['wall_s']:.1f}x faster"
-                )
-    return "\n".join(lines)
-
-
-def _markdown(result: dict[str, Any]) -> str:
-    m = result["machine"]
-    pc, br, imp = result["per_call"], result["bridge"], result["imports"]
-    burst_rows = "\n".join(
-        f"| {r['approach']} | {r['succeeded']}/300 | {r['wall_s']:.1f} | {r['throttled_answers']}"
-        f" | {r['requests']} |"
-        for r in result["burst"]
-    )
-    return f"""### Benchmark results ({"quick" if result["quick"] else "full"} run, {result["date"]})
-
-Machine: {m["cpus"]} CPUs, {m["processor"]}, {m["platform"]}, Python {m["python"]}.
-Servers run in their own processes (moto for job lifecycles, a minimal endpoint for overhead).
-
-**Concurrent waits** on ECS tasks (moto; each task ends after four polls, {result["poll_interval"]} s apart).
-RSS per wait is the peak growth above the process after launching the tasks, divided by N;
-loop lag is how late a 10 ms sleeper wakes (the first client's model loading included):
-
-{_table_waits(result["waits"])}
-
-{_ratios(result["waits"])}
-
-**Per call** (sequential, minimal endpoint): `hook.call` {pc["hook_call_us"]:.0f} µs vs a cached
-aiobotocore client {pc["aiobotocore_cached_us"]:.0f} µs ({pc["hook_vs_aiobotocore"]:.2f}x) vs a new
-session and client per call {pc["new_session_per_call_us"]:,.0f} µs ({pc["new_session_vs_hook"]:.0f}x
-the hook); `AsyncHttpHook.request` {pc["http_hook_us"]:.0f} µs vs raw aiohttp
-{pc["aiohttp_raw_us"]:.0f} µs ({pc["http_hook_vs_aiohttp"]:.2f}x).
-
-**Sync bridge** (a no-op coroutine from a plain thread): `run_sync` {br["run_sync_us"]:.0f} µs,
-`asyncio.run` per call {br["asyncio_run_us"]:.0f} µs ({br["asyncio_run_vs_run_sync"]:.1f}x),
-asgiref `async_to_sync` {br["asgiref_async_to_sync_us"]:.0f} µs, anyio blocking portal
-{br["anyio_portal_us"]:.0f} µs.
-
-**Throttled burst**: 300 calls at concurrency 50 against an endpoint allowing 20 requests/s
-(botocore with `max_attempts` 5, as async_hooks' default):
-
-| approach | succeeded | wall s | throttled answers | requests |
-|---|---:|---:|---:|---:|
-{burst_rows}
-
-**Import time** (median): python {imp["python"]:.0f} ms; `import async_hooks`
-{imp["import async_hooks"]:.0f} ms; with `AsyncAwsHook` {imp["+ AsyncAwsHook"]:.0f} ms; with
-`AsyncGcpHook` {imp["+ AsyncGcpHook"]:.0f} ms.
-"""
-
-
-def _plot(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (memory, calls) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for approach in APPROACHES:
-        mine = sorted((r for r in rows if r["approach"] == approach), key=lambda r: r["n"])
-        if not mine:
-            continue
-        ns = [r["n"] for r in mine]
-        memory.plot(ns, [max(r["rss_per_wait_kib"], 0.1) for r in mine], "o-",
-                    label=LABELS[approach])  # fmt: skip
-        calls.plot(ns, [r["calls"] for r in mine], "o-", label=LABELS[approach])
-    for axis, title in ((memory, "peak RSS per wait (KiB)"), (calls, "API calls")):
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.set_xlabel("concurrent waits (N)")
-        axis.set_title(title)
-        axis.grid(True, which="both", alpha=0.3)
-    calls.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+def _staggered(sizes: list[int], log: Any) -> dict[str, Any]:
+    rows = []
+    with servers.endpoint(batch_polls=STAGGERED_POLLS) as url:
+        for n in sizes:
+            for approach in staggered.APPROACHES:
+                log(f"staggered: {approach} N={n}")
+                args = [approach, n, url, STAGGERED_INTERVAL, STAGGERED_SPREAD]
+                rows.append(_row("staggered", args, log))
+    return {
+        "poll_s": STAGGERED_INTERVAL,
+        "spread_s": STAGGERED_SPREAD,
+        "batch_polls": STAGGERED_POLLS,
+        "rows": rows,
+    }
 
 
 def publish(table: Path, plot: Path) -> None:
@@ -186,8 +123,9 @@ def publish(table: Path, plot: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="N = 100 and 1,000 only")
+    parser.add_argument("--quick", action="store_true", help="smaller Ns, about three minutes")
     parser.add_argument("--sizes", type=int, nargs="*", help="override the Ns of the waits")
+    parser.add_argument("--scale", type=int, help="override the N of the scale row")
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -206,7 +144,16 @@ def main() -> None:
     }
     # The quick run polls faster so that it fits in three minutes; the rows stay comparable.
     result["poll_interval"] = 0.1 if args.quick else 0.25
-    result["waits"] = _waits(sizes, result["poll_interval"], log)
+    result["waits"] = _waits(sizes, result["poll_interval"], args.quick, log)
+    if max(sizes) >= ONLY_AT[args.quick][0]:
+        result["waits_only_at"] = ONLY_AT[args.quick]
+    scale_n = args.scale or (10_000 if args.quick else 100_000)
+    interval = SCALE_INTERVAL_QUICK if args.quick else SCALE_INTERVAL
+    # Lean job details (what the goals are set on) at full N; full details, where botocore's
+    # parse dominates, at a fifth of it (the full run only).
+    scale_sizes = [(scale_n, "lean")] + ([] if args.quick else [(scale_n // 5, "full")])
+    result["scale"] = _scale(scale_sizes, interval, log)
+    result["staggered"] = _staggered([20] if args.quick else [20, 200], log)
     with servers.endpoint() as url:
         log("per-call cost")
         result["per_call"] = percall.run(url, args.quick)
@@ -222,13 +169,13 @@ def main() -> None:
     kind = "quick" if args.quick else "full"
     for name in (f"{stamp}-{kind}.json", f"latest-{kind}.json"):
         (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"latest-{kind}.md").write_text(_markdown(result))
-    _plot(result["waits"], RESULTS / f"latest-{kind}.png")
+    (RESULTS / f"latest-{kind}.md").write_text(markdown(result))
+    plot(result["waits"], RESULTS / f"latest-{kind}.png")
     log(f"wrote {RESULTS}/latest-{kind}.{{json,md,png}}")
     if not args.quick:
         publish(RESULTS / "latest-full.md", RESULTS / "latest-full.png")
         log("updated the README's table and docs/assets/bench-full.png")
-    print(_markdown(result))
+    print(markdown(result))
 
 
 if __name__ == "__main__":

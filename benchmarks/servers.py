@@ -64,12 +64,16 @@ def counting_moto() -> Iterator[str]:
 
 
 @contextmanager
-def endpoint(rate: float | None = None) -> Iterator[str]:
+def endpoint(rate: float | None = None, batch_polls: int | None = None) -> Iterator[str]:
+    """The minimal endpoint (``benchmarks/endpoint.py``) in its own process: ``rate`` makes it
+    throttle, ``batch_polls`` is how many describes a Batch job takes to succeed."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [sys.executable, "-m", "benchmarks.endpoint", "--port", str(port)]
     if rate is not None:
         args += ["--rate", str(rate)]
+    if batch_polls is not None:
+        args += ["--batch-polls", str(batch_polls)]
     with process(args, f"{url}/stats"):
         yield url
 

@@ -87,9 +87,9 @@ class Board:
 
 def wait(board: Board, job_id: str, **timing: Any) -> asyncio.Task[Any]:
     plan = board.plan(job_id)
-    shared = current_state().shared
+    memo = current_state().memo
     timing = {"poll_interval": FAST, **timing}
-    return asyncio.ensure_future(wait_until_done(plan, PollTiming(**timing), shared=shared))
+    return asyncio.ensure_future(wait_until_done(plan, PollTiming(**timing), memo=memo))
 
 
 def coalescer_of(board: Board) -> Coalescer:
@@ -166,6 +166,23 @@ async def test_a_wait_keeps_its_own_timeout_inside_a_shared_tick():
     assert board.batches[-1] == ["other"]
     board.scripts[other] = ["DONE"]
     assert (await waiting_on).succeeded
+
+
+async def test_deadlines_share_timers_and_an_ended_wait_leaves_no_timer_behind():
+    board = Board()
+    ids = [board.add(f"j{n}", "RUNNING", "DONE") for n in range(50)]
+    stuck = board.add("stuck", "RUNNING")
+    timing_out = wait(board, stuck, timeout=1.0)
+    tasks = [wait(board, job_id, timeout=3600.0) for job_id in ids]
+    await until(lambda: board.calls_with(*ids) >= 1)
+    deadlines = coalescer_of(board)._deadlines
+    # 51 deadlines set within one loop turn fall in a few buckets (one timer each), not 51
+    assert 1 <= len(deadlines) < 10
+    results = await asyncio.gather(*tasks)
+    assert all(result.succeeded for result in results)
+    with pytest.raises(JobTimeoutError):
+        await timing_out
+    assert len(deadlines) == 0  # the ended waits took their deadlines with them
 
 
 async def test_a_cancelled_wait_leaves_at_once_and_an_empty_group_stops():
@@ -249,7 +266,7 @@ SHUTDOWN_SCRIPT = textwrap.dedent(
                 frozenset({"DONE"}), frozenset(), lambda p: None, batch=batch,
             )
             timing = PollTiming(poll_interval=0.01, timeout=None)
-            asyncio.ensure_future(wait_until_done(plan, timing, shared=current_state().shared))
+            asyncio.ensure_future(wait_until_done(plan, timing, memo=current_state().memo))
         while len(calls) < 3:
             await asyncio.sleep(0.005)
         # main returns with 25 waits asleep and a tick's call in flight: asyncio.run cancels
@@ -292,6 +309,32 @@ async def test_the_memo_builds_once_for_hundreds_of_callers():
     assert await state.shared("k", build) is values[0]  # remembered: no second build
     assert callers[0].cancelled()
     await state.aclose()
+
+
+async def test_the_synchronous_memo_builds_at_once_and_is_closed_with_the_rest():
+    state = LoopState()
+    closed = []
+
+    class Schedule:
+        async def aclose(self) -> None:
+            closed.append(self)
+
+    builds = []
+
+    def build() -> Schedule:
+        builds.append(1)
+        return Schedule()
+
+    first = state.memo("k", build)
+    assert all(state.memo("k", build) is first for _ in range(1000))
+    assert builds == [1]
+    assert await state.shared("k", build_async_never) is first  # one memo for both
+    await state.aclose()
+    assert closed == [first]
+
+
+async def build_async_never() -> object:
+    raise AssertionError("the memo has the value: no async build")
 
 
 async def test_a_failed_build_is_not_remembered():

@@ -30,6 +30,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from async_hooks._core.deadlines import Deadlines
 from async_hooks._core.member import Codec, Member
 from async_hooks.errors import ServiceError
 
@@ -90,6 +91,7 @@ class Coalescer:
         "_alone_ticks",
         "_closed",
         "_codec",
+        "_deadlines",
         "_failed_in_a_row",
         "_fetchers",
         "_groups",
@@ -107,22 +109,27 @@ class Coalescer:
         self._alone_ticks = 0  # ticks left in which the batch operation is not tried
         self._closed = False
         self._codec = Codec()  # its waits' payloads, compressed against one another
+        self._deadlines = Deadlines()  # its waits' own deadlines, one timer per bucket
 
     # ------------------------------------------------------------------ members
 
-    def join(self, plan: PollPlan, timing: PollTiming) -> Member:
+    def join(self, plan: PollPlan, timing: PollTiming, deadline: float | None = None) -> Member:
         """Add a wait on ``plan`` (which has a ``batch``): polled from the next tick of its
-        interval's group on. The caller must ``leave`` it, however the wait ends."""
+        interval's group on, expired (``Member.expired``, woken) once ``deadline`` (loop time)
+        has passed. The caller must ``leave`` it, however the wait ends."""
         batch = plan.batch
         assert batch is not None, "a shared wait needs a plan with a batch"
         member = Member(plan, timing, self._codec)
         self._fetchers[batch] = self._fetchers.pop(batch, 0) + 1
         member.due = asyncio.get_running_loop().time()
         self._enter(member, member.interval)
+        if deadline is not None:
+            self._deadlines.add(member, deadline)
         return member
 
     def leave(self, member: Member) -> None:
         """Remove a wait at once (ended, failed or cancelled); idempotent."""
+        self._deadlines.remove(member)
         if member.group is None:
             return
         self._exit(member)
@@ -340,6 +347,7 @@ class Coalescer:
     async def aclose(self) -> None:
         """Stop every timer and tick (the loop shuts down); waits still in it stay asleep."""
         self._closed = True
+        self._deadlines.close()
         for group in self._groups.values():
             if group.handle is not None:
                 group.handle.cancel()

@@ -253,7 +253,8 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         ``plan.batch.key`` when it has a ``batch`` (its coalescer is one of this loop's shared
         values), alone otherwise. A failure reason is the provider's text, masked: a server may
         echo the credentials. (Not a coroutine itself: one frame less per waiting wait.)"""
-        return wait_until_done(plan, timing, redact=self._redact, shared=self._shared)
+        memo = self._loop_state().memo
+        return wait_until_done(plan, timing, redact=self._redact, memo=memo)
 
     async def _shared(self, key: Hashable, build: Callable[[], Awaitable[R]]) -> R:
         """This loop's one value for ``key`` (``LoopState.shared``: built once however many

@@ -63,6 +63,7 @@ class Member:
     """One wait's place in a coalescer: its group, schedule, and what the last tick saw."""
 
     __slots__ = (
+        "bucket",
         "codec",
         "digest",
         "due",
@@ -98,6 +99,7 @@ class Member:
         self.woken = False  # set by a tick, cleared by the wait once it has looked
         self.expired = False  # the wait's own deadline passed
         self.future: asyncio.Future[None] | None = None  # only while the wait sleeps
+        self.bucket: Any = None  # its deadline's bucket (``Deadlines``), if it has a deadline
 
     @property
     def payload(self) -> Any:

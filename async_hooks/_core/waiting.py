@@ -40,12 +40,8 @@ __all__ = [
 logger = logging.getLogger("async_hooks")
 
 Redact = Callable[[str], str]
-#: A loop's memo (``LoopState.shared``): the value for a key, built once.
-Shared = Callable[[Hashable, Callable[[], Awaitable[Coalescer]]], Awaitable[Coalescer]]
-
-
-async def _coalescer(batch: BatchDescribe) -> Coalescer:
-    return Coalescer(batch.batch_max)
+#: A loop's memo (``LoopState.memo``): the value for a key, built at once, once.
+Memo = Callable[[Hashable, Callable[[], Coalescer]], Coalescer]
 
 
 def presence_plan(
@@ -77,15 +73,15 @@ def wait_until_done(
     timing: PollTiming,
     *,
     redact: Redact | None = None,
-    shared: Shared | None = None,
+    memo: Memo | None = None,
 ) -> Awaitable[JobResult]:
     """Wait until ``plan`` is terminal; see the module docstring for the rules. With a
-    ``batch`` and a loop memo (``shared``: ``LoopState.shared``) the wait joins the loop's
+    ``batch`` and a loop memo (``memo``: ``LoopState.memo``) the wait joins the loop's
     coalescer for ``batch.key``; otherwise it polls alone. ``redact`` masks secrets in a
     failure reason (a server may echo credentials). (A plain function returning the wait's
     coroutine: one frame less per wait, thousands of which may be waiting.)"""
-    if plan.batch is not None and shared is not None:
-        return wait_shared(plan, timing, shared, redact=redact)
+    if plan.batch is not None and memo is not None:
+        return wait_shared(plan, timing, memo, redact=redact)
     return _wait_alone(plan, timing, redact)
 
 
@@ -104,19 +100,18 @@ async def _wait_alone(plan: PollPlan, timing: PollTiming, redact: Redact | None)
 
 
 async def wait_shared(
-    plan: PollPlan, timing: PollTiming, shared: Shared, *, redact: Redact | None = None
+    plan: PollPlan, timing: PollTiming, memo: Memo, *, redact: Redact | None = None
 ) -> JobResult:
     """Wait on ``plan`` in the shared schedule of ``plan.batch.key`` (the loop's coalescer for
-    it, from ``shared``): asleep until a tick wakes it, or its own deadline passes."""
+    it, from ``memo``): asleep until a tick wakes it, or its own deadline passes."""
     batch = plan.batch
     assert batch is not None, "a shared wait needs a plan with a batch"
-    coalescer = await shared(("coalescer", batch.key), functools.partial(_coalescer, batch))
-    del shared, batch  # not held by this frame while the wait sleeps
+    coalescer = memo(("coalescer", batch.key), functools.partial(Coalescer, batch.batch_max))
+    del memo, batch  # not held by this frame while the wait sleeps
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = None if timing.timeout is None else started + timing.timeout
-    member = coalescer.join(plan, timing)
-    expiry = None if deadline is None else loop.call_at(deadline, member.expire)
+    member = coalescer.join(plan, timing, deadline)
     try:
         while True:
             if not member.woken:  # inline, not a coroutine: one frame less per sleeping wait
@@ -156,8 +151,6 @@ async def wait_shared(
                 return _ended(plan, status, verdict, payload, member.polls, elapsed, redact)
             payload = None  # asleep again: the member keeps it, not this frame
     finally:
-        if expiry is not None:
-            expiry.cancel()
         coalescer.leave(member)
 
 
