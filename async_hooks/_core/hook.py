@@ -1,7 +1,7 @@
 """``AsyncBaseHook``: the one call pipeline every provider's calls go through.
 
     _call(service, operation, fn)
-      retry (tenacity)  for each attempt:
+      first attempt, straight through:
         throttle.acquire()            shared per scope on this loop (concurrency + rate)
         client = cache.get(key)       one per (loop, connection identity), created once
         fn(client)                    the SDK call
@@ -9,6 +9,8 @@
                                       in the error and every exception chained to it
         throttle.record_*(), stats
         throttle.release()
+      a retryable failure: tenacity  takes over from attempt 2 (attempt 1 is counted), same
+                                      attempt, back-off, budget and Retry-After rules
 
 Providers implement only the ``_provider hooks`` section below: how to build, key and close a
 client, how to map their errors, and the scope their throttle covers.
@@ -204,7 +206,7 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         self,
         service: str,
         operation: str,
-        fn: Callable[[Any], Awaitable[R]],
+        fn: Callable[[ClientT], Awaitable[R]],
         *,
         idempotent: bool = True,
     ) -> R:
@@ -266,11 +268,11 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
 
 
 async def _attempt(
-    hook: AsyncBaseHook,
+    hook: AsyncBaseHook[ClientT],
     throttle: AdaptiveThrottle,
     service: str,
     operation: str,
-    fn: Callable[[Any], Awaitable[R]],
+    fn: Callable[[ClientT], Awaitable[R]],
     op_stats: OperationStats,
 ) -> R:
     """One attempt: admitted by the throttle, on the cached client, errors mapped."""
@@ -308,11 +310,11 @@ async def _attempt(
 
 
 async def _again(
-    hook: AsyncBaseHook,
+    hook: AsyncBaseHook[ClientT],
     throttle: AdaptiveThrottle,
     service: str,
     operation: str,
-    fn: Callable[[Any], Awaitable[R]],
+    fn: Callable[[ClientT], Awaitable[R]],
     op_stats: OperationStats,
     seen: list[BaseException],
 ) -> R:

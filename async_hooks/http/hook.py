@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json as jsonlib
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -16,7 +15,6 @@ from async_hooks._core.hook import AsyncBaseHook, BaseSync
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
-from async_hooks._core.urls import CONTROL_CHARACTERS, absolute_http_url
 from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
 from async_hooks._rest.errors import map_aiohttp_error
 from async_hooks._rest.response import HttpResponse
@@ -35,6 +33,7 @@ from async_hooks.http._checks import (
     number,
     states,
 )
+from async_hooks.http._urls import base_url_from, check_base_url, checked_url
 
 __all__ = ["AsyncHttpHook", "HttpResponse", "HttpSync"]
 
@@ -102,7 +101,7 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
         conn_auth: Auth | None = None
         conn_timeout: Any = None
         if conn is not None:
-            base_url = base_url or _base_url_from(conn.conn_type, conn.host, conn.port, conn.schema)
+            base_url = base_url or base_url_from(conn.conn_type, conn.host, conn.port, conn.schema)
             extra = dict(conn.extra)
             nested = extra.get("headers")
             if isinstance(nested, Mapping):
@@ -119,7 +118,7 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
             conn_timeout = extra.get("timeout")
         if timeout == 30.0 and conn_timeout is not None:
             timeout = number("timeout of the connection", conn_timeout)
-        self.base_url = _check_base_url(base_url)
+        self.base_url = check_base_url(base_url)
         #: Checked URLs by path (``_url``), valid while ``base_url`` is ``_urls_base``.
         self._urls: dict[str, URL] = {}
         self._urls_base = self.base_url
@@ -311,34 +310,12 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
             url = urls.get(path)
             if url is not None:
                 return url
-        url = self._checked_url(path)
+        url = checked_url(self.base_url, path)
         if cacheable:
             if len(urls) >= _URL_CACHE_SIZE:  # drop the oldest (another thread may race us)
                 urls.pop(next(iter(urls), ""), None)
             urls[path] = url
         return url
-
-    def _checked_url(self, path: str) -> URL:
-        if not isinstance(path, str):
-            raise HookConfigError(f"path must be a str, not {type(path).__name__}")
-        if CONTROL_CHARACTERS.search(path):
-            raise HookConfigError("path has a line break or another control character")
-        if path.startswith(("http://", "https://")):
-            return _check_url(path)
-        if self.base_url is None:
-            raise HookConfigError(
-                "path is relative and the hook has no base_url (or conn_id) to join it to"
-            )
-        base = str(self.base_url).rstrip("/")
-        try:
-            joined = URL(f"{base}/{path.lstrip('/')}", encoded=False)
-            str(joined)  # yarl builds the text lazily: force it here, inside the try
-        except (TypeError, ValueError):
-            raise HookConfigError("path does not make a valid URL with base_url") from None
-        # Scheme, host, port and the absence of credentials are base_url's, checked once in
-        # __init__: text appended after a URL's authority (``/``, then the path) cannot change
-        # it. Only an absolute URL in ``path`` needs the full check.
-        return joined
 
     def _request_headers(self, url: URL, extra: Mapping[str, str]) -> CIMultiDictProxy[str]:
         headers: CIMultiDict[str] = CIMultiDict(self.headers)
@@ -370,46 +347,3 @@ class HttpSync(BaseSync):
     request = blocking(AsyncHttpHook.request)
     get_json = blocking(AsyncHttpHook.get_json)
     wait_for_job = blocking(AsyncHttpHook.wait_for_job)
-
-
-def _base_url_from(
-    conn_type: str | None, host: str | None, port: int | None, schema: str | None
-) -> str | None:
-    """Airflow's http connection: ``http://user:pass@host:port`` -> ``http://host:port``."""
-    if not host:
-        return None
-    if "://" in host:
-        base = host
-    else:
-        conn_type = (conn_type or "").lower()  # Airflow keeps a JSON conn_type's case
-        if schema in ("http", "https"):
-            scheme = schema
-        elif conn_type in ("http", "https"):
-            scheme = conn_type
-        else:
-            scheme = "http"
-        base = f"{scheme}://{_bracketed(host)}"
-    if port is not None:
-        base = f"{base.rstrip('/')}:{port}"
-    if schema and schema not in ("http", "https"):
-        base = f"{base.rstrip('/')}/{schema}"
-    return base
-
-
-def _bracketed(host: str) -> str:
-    """An IPv6 host in brackets: Airflow's parser hands ``::1`` over without them."""
-    if ":" in host and not host.startswith("["):
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return host
-        return f"[{host}]"
-    return host
-
-
-def _check_base_url(base_url: str | None) -> URL | None:
-    return None if base_url is None else absolute_http_url("base_url", base_url)
-
-
-def _check_url(url: URL | str) -> URL:
-    return absolute_http_url("URL", url)
