@@ -537,3 +537,22 @@ def test_job_kinds_talk_to_a_context_not_to_the_hook():
         assert not {
             m for m in imported if m.startswith(("async_hooks.aws.hook", "async_hooks.aws._waits"))
         }, name
+
+
+async def test_a_session_goes_when_the_last_hook_of_its_identity_closes():
+    # Rotated credentials make new identities: their sessions must not pile up on the loop.
+    from async_hooks._core.loopstate import current_state
+
+    keys = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "rotating-1"}
+    first = AsyncAwsHook(region_name="us-east-1", **keys)
+    second = AsyncAwsHook(region_name="us-east-1", **keys)
+    assert await first._session() is await second._session()
+
+    def sessions() -> list[object]:
+        return [key for key in current_state()._memo if key[0] == "aws-session"]
+
+    assert len(sessions()) == 1
+    await first.close()
+    assert len(sessions()) == 1
+    await second.close()
+    assert sessions() == []

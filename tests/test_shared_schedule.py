@@ -409,3 +409,78 @@ def test_a_members_payload_is_kept_encoded_and_read_back_equal():
     unpicklable = {"callback": lambda: None}
     member.keep(unpicklable)
     assert member.payload is unpicklable  # kept as it is
+
+
+async def test_a_newcomer_whose_deadline_comes_before_the_next_tick_is_polled_first():
+    # A resumed Airflow trigger: its remaining timeout (here 30 s) is shorter than the running
+    # group's interval (an hour), so waiting for the group's next tick would time it out
+    # without a single poll. It gets an extra tick of its own instead.
+    board = Board()
+    running = board.add("running", "RUNNING")
+    board.hold.add(running)
+    first = wait(board, running, poll_interval=3600.0)
+    await until(lambda: board.calls_with(running) >= 1)
+    done = board.add("done", "DONE")
+    result = await wait(board, done, poll_interval=3600.0, timeout=30.0)
+    assert result.succeeded and result.polls == 1
+    assert board.calls_with(running) == 1  # the extra tick polled the newcomer only
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+
+
+async def test_status_changes_are_logged_in_the_waits_own_context():
+    # Airflow routes a triggerer's log lines by the trigger bound in the context: a tick (one
+    # task for all waits) must not log another wait's status change in its own context.
+    import contextvars
+    import logging
+
+    trigger: contextvars.ContextVar[str | None] = contextvars.ContextVar("trigger", default=None)
+    lines: list[tuple[str, str | None]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append((record.getMessage(), trigger.get()))
+
+    board = Board()
+    ids = [board.add(name, "RUNNING", "DONE") for name in ("a", "b")]
+
+    async def wait_as(name: str) -> Any:
+        trigger.set(name)
+        return await wait(board, name)
+
+    handler = Capture()
+    logger = logging.getLogger("async_hooks")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        results = await asyncio.gather(*(wait_as(name) for name in ids))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert all(result.succeeded for result in results)
+    changes = [(message, where) for message, where in lines if " -> " in message]
+    assert len(changes) == 4  # (new) -> RUNNING and RUNNING -> DONE, for each wait
+    for message, where in changes:
+        assert message.startswith(f"fake job {where}: ")
+
+
+async def test_a_value_shared_for_hooks_goes_with_the_last_of_them():
+    state = LoopState()
+    closed = []
+
+    class Session:
+        async def aclose(self) -> None:
+            closed.append(self)
+
+    async def build() -> Session:
+        return Session()
+
+    first, second = object(), object()
+    session = await state.shared("session", build, user=first)
+    assert await state.shared("session", build, user=second) is session
+    await state.release(first)
+    assert closed == [] and "session" in state._memo  # the second hook still uses it
+    await state.release(second)
+    assert closed == [session] and "session" not in state._memo
+    await state.aclose()

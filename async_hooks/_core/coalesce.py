@@ -10,8 +10,11 @@ without members stops its timer.
 A tick tells each wait what it saw (poll count, last payload, status) and *wakes* it only when
 its job's status changed, the job ended (its verdict is no longer None) or the poll failed: a
 job that is still running costs its wait nothing but the tick's bookkeeping. After each tick a
-wait on back-off moves to the group of its next interval (and is not polled before that interval
-is due, less the group's gathering window).
+wait on back-off moves to the group of its next interval, and is polled at its tick nearest its
+due time (at most half an interval early or late). A newcomer whose deadline comes before its
+group's next tick gets an extra tick (after the gathering window) for the waits not yet polled.
+Timers run in a fresh context, and each wait logs its own status changes: a tick never speaks in
+the context of the wait that happened to arm it.
 
 An id the answer does not list is polled alone; a batch call that fails with a retryable error
 (after the pipeline's own retries) fails that poll of each wait in it (a transient poll error,
@@ -25,6 +28,7 @@ fetchers of the newest live wait (bound to its hook), never through a hook whose
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 from collections.abc import Iterator
@@ -63,13 +67,27 @@ _ABSENT: Any = object()
 class _Group:
     """The waits of one interval, and the timer of their next tick."""
 
-    __slots__ = ("handle", "interval", "members", "window")
+    __slots__ = ("handle", "interval", "members", "next_at", "soon", "window")
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.window = coalescing_window(interval)
         self.members: dict[str, Member] = {}
         self.handle: asyncio.TimerHandle | None = None
+        self.next_at = 0.0  # loop time of its next tick (when ``handle`` was armed)
+        self.soon: asyncio.TimerHandle | None = None  # an extra tick for newcomers, if any
+
+    def next_tick(self) -> float:
+        """When its next regular tick starts (a running tick re-arms one interval on)."""
+        return self.next_at if self.handle is not None else self.next_at + self.interval
+
+    def arm(self, when: float, callback: Any) -> None:
+        # A fresh context: the tick must not run in (nor keep alive) the context of the wait
+        # that happened to arm it (Airflow routes log lines by the trigger in the context).
+        self.next_at = when
+        self.handle = asyncio.get_running_loop().call_at(
+            when, callback, self, context=contextvars.Context()
+        )
 
 
 class _Tick:
@@ -122,10 +140,26 @@ class Coalescer:
         member = Member(plan, timing, self._codec)
         self._fetchers[batch] = self._fetchers.pop(batch, 0) + 1
         member.due = asyncio.get_running_loop().time()
-        self._enter(member, member.interval)
+        group = self._enter(member, member.interval)
         if deadline is not None:
             self._deadlines.add(member, deadline)
+            if deadline < group.next_tick() and not self._closed:
+                self._poll_soon(group)  # its deadline comes first: it cannot wait for the tick
         return member
+
+    def _poll_soon(self, group: _Group) -> None:
+        """An extra tick, after the gathering window, for the group's waits not yet polled
+        (a resumed trigger whose remaining timeout is shorter than the group's next tick)."""
+        if group.soon is not None:
+            return
+        loop = asyncio.get_running_loop()
+        group.soon = loop.call_at(
+            loop.time() + group.window, self._fire_soon, group, context=contextvars.Context()
+        )
+
+    def _fire_soon(self, group: _Group) -> None:
+        group.soon = None
+        self._start_tick(group, newcomers=True)
 
     def leave(self, member: Member) -> None:
         """Remove a wait at once (ended, failed or cancelled); idempotent."""
@@ -141,13 +175,12 @@ class Coalescer:
         else:
             self._fetchers[batch] = count - 1  # in place: its rank among the newest stays
 
-    def _enter(self, member: Member, interval: float) -> None:
+    def _enter(self, member: Member, interval: float) -> _Group:
         group = self._groups.get(interval)
         if group is None:
             group = self._groups[interval] = _Group(interval)
             if not self._closed:
-                loop = asyncio.get_running_loop()
-                group.handle = loop.call_at(loop.time() + group.window, self._fire, group)
+                group.arm(asyncio.get_running_loop().time() + group.window, self._fire)
         job_id = member.plan.job_id
         first = group.members.get(job_id)
         if first is None:
@@ -155,6 +188,7 @@ class Coalescer:
         else:
             member.twin, first.twin = first.twin, member
         member.group = group
+        return group
 
     def _exit(self, member: Member) -> None:
         group: _Group = member.group
@@ -175,15 +209,19 @@ class Coalescer:
         member.twin = None
         if not members and self._groups.get(group.interval) is group:
             del self._groups[group.interval]  # a running tick finds it empty and stops
-            if group.handle is not None:
-                group.handle.cancel()
-                group.handle = None
+            for handle in (group.handle, group.soon):
+                if handle is not None:
+                    handle.cancel()
+            group.handle = group.soon = None
 
     # ------------------------------------------------------------------ ticks
 
     def _fire(self, group: _Group) -> None:
         group.handle = None
-        task = asyncio.get_running_loop().create_task(self._tick(group))
+        self._start_tick(group)
+
+    def _start_tick(self, group: _Group, *, newcomers: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self._tick(group, newcomers))
         self._ticks.add(task)
         task.add_done_callback(self._tick_done)
 
@@ -192,13 +230,19 @@ class Coalescer:
         if not task.cancelled() and task.exception() is not None:
             logger.error("a coalescing tick failed", exc_info=task.exception())
 
-    async def _tick(self, group: _Group) -> None:
+    async def _tick(self, group: _Group, newcomers: bool = False) -> None:
+        """Poll the group's waits that are due (``newcomers``: those never polled yet, in an
+        extra tick that does not move the group's schedule)."""
         loop = asyncio.get_running_loop()
         tick = _Tick(group, loop.time(), self._alone_ticks > 0)
         if tick.alone:
             self._alone_ticks -= 1
         try:
-            chunks = self._chunks(group, tick.started + group.window)
+            # Each wait is polled at the tick nearest its due time (within half an interval):
+            # a wait that moved here on back-off, out of phase with the group, is at most half
+            # an interval early or late, never a whole interval late.
+            horizon = tick.started + max(group.window, group.interval / 2)
+            chunks = self._chunks(group, horizon, newcomers)
             workers = min(IN_FLIGHT, math.ceil(len(group.members) / self.batch_max))
             if workers <= 1:
                 await self._work(chunks, tick)
@@ -211,18 +255,21 @@ class Coalescer:
                     member.interval = interval
                     member.due = tick.started + interval
                     self._enter(member, interval)
-            if not self._closed and self._groups.get(group.interval) is group:
-                when = max(tick.started + group.interval, loop.time())
-                group.handle = loop.call_at(when, self._fire, group)
+            regular = not newcomers
+            if regular and not self._closed and self._groups.get(group.interval) is group:
+                group.arm(max(tick.started + group.interval, loop.time()), self._fire)
 
-    def _chunks(self, group: _Group, horizon: float) -> Iterator[list[str]]:
-        """The group's ids due by ``horizon``, ``batch_max`` at a time (read as they go: a wait
-        that left meanwhile is skipped, one that joined waits for the next tick)."""
+    def _chunks(
+        self, group: _Group, horizon: float, newcomers: bool = False
+    ) -> Iterator[list[str]]:
+        """The group's ids due by ``horizon`` (``newcomers``: never polled), ``batch_max`` at a
+        time (read as they go: a wait that left meanwhile is skipped, one that joined waits for
+        the next tick)."""
         members = group.members
         chunk: list[str] = []
         for job_id in list(members):
             member = members.get(job_id)
-            while member is not None and member.due > horizon:
+            while member is not None and (member.due > horizon or (newcomers and member.polls)):
                 member = member.twin
             if member is None:
                 continue
@@ -312,10 +359,7 @@ class Coalescer:
                 member.error = error
                 member.wake()
             else:
-                if status != member.status:
-                    logger.info(
-                        "%s job %s: %s -> %s", plan.kind, job_id, member.status or "(new)", status
-                    )
+                if status != member.status:  # the wait logs it, in its own context
                     member.status = status
                     member.wake()
                 elif ended:
@@ -349,9 +393,10 @@ class Coalescer:
         self._closed = True
         self._deadlines.close()
         for group in self._groups.values():
-            if group.handle is not None:
-                group.handle.cancel()
-                group.handle = None
+            for handle in (group.handle, group.soon):
+                if handle is not None:
+                    handle.cancel()
+            group.handle = group.soon = None
         ticks = list(self._ticks)
         for task in ticks:
             task.cancel()

@@ -10,6 +10,7 @@ of its bucket: never before its deadline, at most ``RESOLUTION`` after it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ class Deadlines:
         if bucket is None:
             bucket = self._buckets[slot] = _Bucket(slot)
             bucket.handle = asyncio.get_running_loop().call_at(
-                slot * RESOLUTION, self._fire, bucket
+                slot * RESOLUTION, self._fire, bucket, context=contextvars.Context()
             )
         bucket.members.add(member)
         member.bucket = bucket

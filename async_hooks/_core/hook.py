@@ -112,6 +112,7 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         state = current_state()
         self._closed_on.add(state)
         await state.clients.release(self._user)
+        await state.release(self._user)
 
     async def __aenter__(self) -> Self:
         self._closed_on.discard(current_state())
@@ -260,8 +261,9 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
 
     async def _shared(self, key: Hashable, build: Callable[[], Awaitable[R]]) -> R:
         """This loop's one value for ``key`` (``LoopState.shared``: built once however many
-        ask, a failed build forgotten, closed with ``aclose`` when the loop shuts down)."""
-        return await self._loop_state().shared(key, build)
+        ask, a failed build forgotten), held for this hook: it goes (closed with its
+        ``aclose``, if any) when the last hook that asked for it closes, or with the loop."""
+        return await self._loop_state().shared(key, build, user=self._user)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} conn_id={self.conn_id!r}>"

@@ -30,22 +30,30 @@ class LoopState:
     that owns it, even for hooks nobody closed.
     """
 
-    __slots__ = ("__weakref__", "_memo", "_sentinel", "clients", "throttles")
+    __slots__ = ("__weakref__", "_memo", "_sentinel", "_users", "clients", "throttles")
 
     def __init__(self) -> None:
         self.clients = ClientCache()
         self.throttles: dict[Hashable, AdaptiveThrottle] = {}
         self._memo: dict[Hashable, asyncio.Future[Any]] = {}
+        #: The users (hooks) of memo entries built for them; an entry none uses any more goes.
+        self._users: dict[Hashable, set[object]] = {}
         self._sentinel: AsyncGenerator[None, None] | None = None
 
-    async def shared(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+    async def shared(
+        self, key: Hashable, build: Callable[[], Awaitable[T]], *, user: object = None
+    ) -> T:
         """The loop's one value for ``key``, built by ``build()`` on first use.
 
         Single-flight: however many callers ask at once, one build runs, in a task of its own
         that every caller awaits shielded, so one caller's cancellation fails nobody else. A
-        failed build is not remembered (the next caller builds again). What it holds stays
-        until the loop shuts down; then each value that has an ``aclose`` is closed.
+        failed build is not remembered (the next caller builds again). A value asked for by a
+        ``user`` (a hook) goes when the last of its users is ``release``d (an AWS session per
+        credential identity: rotated credentials must not pile up); the others stay until the
+        loop shuts down. Each value that has an ``aclose`` is closed when it goes.
         """
+        if user is not None:
+            self._users.setdefault(key, set()).add(user)
         built = self._memo.get(key)
         if built is None:
             built = asyncio.ensure_future(build())
@@ -70,6 +78,20 @@ class LoopState:
             raise RuntimeError(f"shared value {key!r} is being built asynchronously")
         result: T = built.result()
         return result
+
+    async def release(self, user: object) -> None:
+        """Drop ``user`` from the memo entries it asked for; close and forget those nobody
+        uses any more."""
+        orphans = []
+        for key, users in list(self._users.items()):
+            users.discard(user)
+            if users:
+                continue
+            del self._users[key]
+            built = self._memo.pop(key, None)
+            if built is not None:
+                orphans.append(built)
+        await _close_values(orphans)
 
     def _forget_failure(self, key: Hashable, built: asyncio.Future[Any]) -> None:
         if (built.cancelled() or built.exception() is not None) and self._memo.get(key) is built:
@@ -105,22 +127,28 @@ class LoopState:
         clients."""
         memo = list(self._memo.values())
         self._memo.clear()
-        building = [built for built in memo if not built.done()]
-        for built in building:
-            built.cancel()
-        await asyncio.gather(*building, return_exceptions=True)
-        for built in memo:
-            if built.cancelled() or built.exception() is not None:
-                continue
-            close = getattr(built.result(), "aclose", None)
-            if close is None:
-                continue
-            try:
-                await close()
-            except Exception:
-                logger.warning("closing a shared %r failed", built.result(), exc_info=True)
+        self._users.clear()
+        await _close_values(memo)
         await self.clients.close_all()
         self.throttles.clear()
+
+
+async def _close_values(values: list[asyncio.Future[Any]]) -> None:
+    """Cancel the builds still running; ``aclose`` the built values that have one."""
+    building = [built for built in values if not built.done()]
+    for built in building:
+        built.cancel()
+    await asyncio.gather(*building, return_exceptions=True)
+    for built in values:
+        if built.cancelled() or built.exception() is not None:
+            continue
+        close = getattr(built.result(), "aclose", None)
+        if close is None:
+            continue
+        try:
+            await close()
+        except Exception:
+            logger.warning("closing a shared %r failed", built.result(), exc_info=True)
 
 
 _states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (

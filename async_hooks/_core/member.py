@@ -38,8 +38,9 @@ class Codec:
     def serialise(item: Any) -> bytes | None:
         """``item`` as bytes (None when it cannot be: keep it as it is)."""
         try:
-            # marshal writes exact builtin types only (and reads a bytes-like object back as
-            # bytes): what it writes comes back as it was; it is the faster of the two.
+            # marshal writes exact builtin types only, the faster of the two; a decoded payload
+            # is an equal copy (a bytearray or memoryview comes back as bytes, an unpickled
+            # tzinfo is equal, not the same object). SDK answers hold neither.
             return marshal.dumps(item)
         except ValueError:  # a datetime (botocore's timestamps), a dict subclass...
             pass

@@ -112,6 +112,7 @@ async def wait_shared(
     started = loop.time()
     deadline = None if timing.timeout is None else started + timing.timeout
     member = coalescer.join(plan, timing, deadline)
+    logged: str | None = None  # the last status this wait logged (in its own task's context)
     try:
         while True:
             if not member.woken:  # inline, not a coroutine: one frame less per sleeping wait
@@ -129,6 +130,11 @@ async def wait_shared(
                 continue
             status = member.status
             assert status is not None
+            if status != logged:
+                logger.info(
+                    "%s job %s: %s -> %s", plan.kind, plan.job_id, logged or "(new)", status
+                )
+                logged = status
             # The payload is decoded afresh (the member keeps it encoded): only when needed.
             read = plan.verdict is not None or plan.finish is not None
             payload = member.payload if read else None
