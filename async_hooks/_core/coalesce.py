@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from async_hooks._core.deadlines import Deadlines
+from async_hooks._core.groups import Group, Tick, coalescing_window
 from async_hooks._core.member import Codec, Member
 from async_hooks.errors import ServiceError
 
@@ -44,12 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["ALONE_TICKS", "BATCH_FAILURES", "IN_FLIGHT", "Coalescer", "coalescing_window"]
 
 logger = logging.getLogger("async_hooks")
-
-
-def coalescing_window(poll_interval: float) -> float:
-    """How long a new group gathers waits before its first tick: a tenth of the interval, at
-    most one second. Waits started together meet in that tick and stay in step after it."""
-    return min(poll_interval * 0.1, 1.0)
 
 
 #: Chunk calls one tick keeps in flight (each through the pipeline, which also throttles).
@@ -62,44 +57,6 @@ BATCH_FAILURES = 3
 ALONE_TICKS = 10
 
 _ABSENT: Any = object()
-
-
-class _Group:
-    """The waits of one interval, and the timer of their next tick."""
-
-    __slots__ = ("handle", "interval", "members", "next_at", "soon", "window")
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.window = coalescing_window(interval)
-        self.members: dict[str, Member] = {}
-        self.handle: asyncio.TimerHandle | None = None
-        self.next_at = 0.0  # loop time of its next tick (when ``handle`` was armed)
-        self.soon: asyncio.TimerHandle | None = None  # an extra tick for newcomers, if any
-
-    def next_tick(self) -> float:
-        """When its next regular tick starts (a running tick re-arms one interval on)."""
-        return self.next_at if self.handle is not None else self.next_at + self.interval
-
-    def arm(self, when: float, callback: Any) -> None:
-        # A fresh context: the tick must not run in (nor keep alive) the context of the wait
-        # that happened to arm it (Airflow routes log lines by the trigger in the context).
-        self.next_at = when
-        self.handle = asyncio.get_running_loop().call_at(
-            when, callback, self, context=contextvars.Context()
-        )
-
-
-class _Tick:
-    """One tick's shared state: its start, whether it polls alone, the waits that move on."""
-
-    __slots__ = ("alone", "group", "movers", "started")
-
-    def __init__(self, group: _Group, started: float, alone: bool) -> None:
-        self.group = group
-        self.started = started
-        self.alone = alone
-        self.movers: list[tuple[Member, float]] = []
 
 
 class Coalescer:
@@ -119,7 +76,7 @@ class Coalescer:
 
     def __init__(self, batch_max: int) -> None:
         self.batch_max = batch_max
-        self._groups: dict[float, _Group] = {}
+        self._groups: dict[float, Group] = {}
         #: The fetchers of the live waits, each with its count of waits; the newest last.
         self._fetchers: dict[BatchDescribe, int] = {}
         self._ticks: set[asyncio.Task[None]] = set()
@@ -147,7 +104,7 @@ class Coalescer:
                 self._poll_soon(group)  # its deadline comes first: it cannot wait for the tick
         return member
 
-    def _poll_soon(self, group: _Group) -> None:
+    def _poll_soon(self, group: Group) -> None:
         """An extra tick, after the gathering window, for the group's waits not yet polled
         (a resumed trigger whose remaining timeout is shorter than the group's next tick)."""
         if group.soon is not None:
@@ -157,7 +114,7 @@ class Coalescer:
             loop.time() + group.window, self._fire_soon, group, context=contextvars.Context()
         )
 
-    def _fire_soon(self, group: _Group) -> None:
+    def _fire_soon(self, group: Group) -> None:
         group.soon = None
         self._start_tick(group, newcomers=True)
 
@@ -175,10 +132,10 @@ class Coalescer:
         else:
             self._fetchers[batch] = count - 1  # in place: its rank among the newest stays
 
-    def _enter(self, member: Member, interval: float) -> _Group:
+    def _enter(self, member: Member, interval: float) -> Group:
         group = self._groups.get(interval)
         if group is None:
-            group = self._groups[interval] = _Group(interval)
+            group = self._groups[interval] = Group(interval)
             if not self._closed:
                 group.arm(asyncio.get_running_loop().time() + group.window, self._fire)
         job_id = member.plan.job_id
@@ -191,7 +148,7 @@ class Coalescer:
         return group
 
     def _exit(self, member: Member) -> None:
-        group: _Group = member.group
+        group: Group = member.group
         member.group = None
         members = group.members
         job_id = member.plan.job_id
@@ -216,11 +173,11 @@ class Coalescer:
 
     # ------------------------------------------------------------------ ticks
 
-    def _fire(self, group: _Group) -> None:
+    def _fire(self, group: Group) -> None:
         group.handle = None
         self._start_tick(group)
 
-    def _start_tick(self, group: _Group, *, newcomers: bool = False) -> None:
+    def _start_tick(self, group: Group, *, newcomers: bool = False) -> None:
         task = asyncio.get_running_loop().create_task(self._tick(group, newcomers))
         self._ticks.add(task)
         task.add_done_callback(self._tick_done)
@@ -230,11 +187,11 @@ class Coalescer:
         if not task.cancelled() and task.exception() is not None:
             logger.error("a coalescing tick failed", exc_info=task.exception())
 
-    async def _tick(self, group: _Group, newcomers: bool = False) -> None:
+    async def _tick(self, group: Group, newcomers: bool = False) -> None:
         """Poll the group's waits that are due (``newcomers``: those never polled yet, in an
         extra tick that does not move the group's schedule)."""
         loop = asyncio.get_running_loop()
-        tick = _Tick(group, loop.time(), self._alone_ticks > 0)
+        tick = Tick(group, loop.time(), self._alone_ticks > 0)
         if tick.alone:
             self._alone_ticks -= 1
         try:
@@ -259,9 +216,7 @@ class Coalescer:
             if regular and not self._closed and self._groups.get(group.interval) is group:
                 group.arm(max(tick.started + group.interval, loop.time()), self._fire)
 
-    def _chunks(
-        self, group: _Group, horizon: float, newcomers: bool = False
-    ) -> Iterator[list[str]]:
+    def _chunks(self, group: Group, horizon: float, newcomers: bool = False) -> Iterator[list[str]]:
         """The group's ids due by ``horizon`` (``newcomers``: never polled), ``batch_max`` at a
         time (read as they go: a wait that left meanwhile is skipped, one that joined waits for
         the next tick)."""
@@ -280,14 +235,14 @@ class Coalescer:
         if chunk:
             yield chunk
 
-    async def _work(self, chunks: Iterator[list[str]], tick: _Tick) -> None:
+    async def _work(self, chunks: Iterator[list[str]], tick: Tick) -> None:
         for chunk in chunks:
             await self._poll_chunk(chunk, tick)
 
     def _newest(self) -> BatchDescribe | None:
         return next(reversed(self._fetchers), None)
 
-    async def _poll_chunk(self, chunk: list[str], tick: _Tick) -> None:
+    async def _poll_chunk(self, chunk: list[str], tick: Tick) -> None:
         batch = self._newest()
         if batch is None:
             return  # every wait left
@@ -325,7 +280,7 @@ class Coalescer:
         if alone:
             await asyncio.gather(*(self._poll_alone(tick, job_id) for job_id in alone))
 
-    async def _poll_alone(self, tick: _Tick, job_id: str) -> None:
+    async def _poll_alone(self, tick: Tick, job_id: str) -> None:
         batch = self._newest()
         if batch is None or tick.group.members.get(job_id) is None:
             return
@@ -346,7 +301,7 @@ class Coalescer:
 
     # ------------------------------------------------------------------ telling the waits
 
-    def _saw(self, tick: _Tick, job_id: str, item: Any) -> None:
+    def _saw(self, tick: Tick, job_id: str, item: Any) -> None:
         """One poll of ``job_id`` answered ``item``: tell each of its waits in the group."""
         member = tick.group.members.get(job_id)
         while member is not None:
@@ -368,7 +323,7 @@ class Coalescer:
             self._polled(tick, member)
             member = member.twin
 
-    def _failed(self, tick: _Tick, job_id: str, error: BaseException) -> None:
+    def _failed(self, tick: Tick, job_id: str, error: BaseException) -> None:
         member = tick.group.members.get(job_id)
         while member is not None:
             member.polls += 1
@@ -378,7 +333,7 @@ class Coalescer:
             member = member.twin
 
     @staticmethod
-    def _polled(tick: _Tick, member: Member) -> None:
+    def _polled(tick: Tick, member: Member) -> None:
         member.due = tick.started + member.interval
         timing = member.timing
         if timing.backoff != 1.0:
