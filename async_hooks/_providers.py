@@ -14,7 +14,26 @@ from typing import Any
 
 from async_hooks.errors import HookConfigError
 
-__all__ = ["PROVIDERS", "Provider", "export_of", "provider"]
+__all__ = ["PROVIDERS", "Provider", "WaitMethod", "export_of", "provider"]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitMethod:
+    """A hook's wait besides ``wait_for_job``: the kind its events are named by, its positional
+    parameters in order, and how they name its target (``"s3://{bucket}/{key}"``).
+    ``cancel`` names the hook method that stops what it waits on (``None``: nothing to stop)."""
+
+    kind: str
+    params: tuple[str, ...]
+    target: str
+    cancel: str | None = None
+
+    def names(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, str | None]:
+        values = dict(zip(self.params, args, strict=False))  # fewer args: the rest by keyword
+        values.update({key: kwargs[key] for key in self.params if key in kwargs})
+        if any(values.get(key) is None for key in self.params):
+            return self.kind, None
+        return self.kind, self.target.format(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +53,21 @@ class Provider:
     extra: str | None = None
     fixed_kind: str | None = None
     id_param: str = "job_id"
+    #: ``wait_for_job``'s cancel method (``None``: the provider cannot stop a job).
+    cancel: str | None = None
+    #: The provider's other waits, by method name.
+    waits: tuple[tuple[str, WaitMethod], ...] = ()
+
+    def wait_method(self, method: str) -> WaitMethod | None:
+        """The row of wait ``method`` (``None`` for ``wait_for_job``); ``HookConfigError`` names
+        the waits this provider has."""
+        if method == "wait_for_job":
+            return None
+        for name, row in self.waits:
+            if name == method:
+                return row
+        known = ", ".join(["wait_for_job", *(name for name, _ in self.waits)])
+        raise HookConfigError(f"the {self.name} hook has no wait {method!r}; it has {known}")
 
     @property
     def install(self) -> str | None:
@@ -58,9 +92,12 @@ class Provider:
         return cls
 
     def job_names(
-        self, args: Sequence[Any], kwargs: Mapping[str, Any]
+        self, args: Sequence[Any], kwargs: Mapping[str, Any], method: str = "wait_for_job"
     ) -> tuple[str | None, str | None]:
-        """A wait's kind and job id from ``wait_for_job``'s arguments, for events and logs."""
+        """A wait's kind and job id from its arguments, for events and logs."""
+        other = self.wait_method(method)
+        if other is not None:
+            return other.names(args, kwargs)
         if self.fixed_kind is not None:
             target = args[0] if args else kwargs.get(self.id_param)
             return self.fixed_kind, None if target is None else str(target)
@@ -82,11 +119,18 @@ PROVIDERS: Mapping[str, Provider] = {
         ),
         Provider(
             name="aws", module="async_hooks.aws", hook="AsyncAwsHook",
-            exports=("AsyncAwsHook",), extra="aws",
+            exports=("AsyncAwsHook",), extra="aws", cancel="cancel_job",
+            waits=(("wait_for_s3_key", WaitMethod("s3-key", ("bucket", "key"), "s3://{bucket}/{key}")),),
         ),
         Provider(
             name="gcp", module="async_hooks.gcp", hook="AsyncGcpHook",
-            exports=("AsyncGcpHook",), extra="gcp",
+            exports=("AsyncGcpHook",), extra="gcp", cancel="cancel_job",
+            waits=(
+                ("wait_for_operation", WaitMethod(
+                    "operation", ("name_or_url",), "{name_or_url}", cancel="cancel_operation",
+                )),
+                ("wait_for_object", WaitMethod("gcs-object", ("bucket", "name"), "gs://{bucket}/{name}")),
+            ),
         ),
     )
 }  # fmt: skip

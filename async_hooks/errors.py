@@ -133,7 +133,7 @@ class TransientError(ServiceError):
     """
 
     retryable = True
-    is_timeout = False
+    is_timeout: bool = False
 
     def __init__(self, message: str, *, is_timeout: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -175,6 +175,15 @@ class JobFailedError(JobError):
 class JobTimeoutError(JobError, TimeoutError):
     """The job was still running when the wait's ``timeout`` passed."""
 
-    def __init__(self, message: str, *, result: JobResult | None, last_status: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        result: JobResult | None,
+        last_status: str | None,
+        last_error: str | None = None,
+    ) -> None:
         super().__init__(message, result=result)
         self.last_status = last_status
+        #: The last poll's error (type and text) when no poll succeeded after it, else None.
+        self.last_error = last_error

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from async_hooks._core.deadlines import Deadlines
 from async_hooks._core.groups import Group, Tick, coalescing_window
-from async_hooks._core.member import Codec, Member
+from async_hooks._core.member import Codec, Member, failure_text
 from async_hooks.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -79,7 +79,8 @@ class Coalescer:
         self._groups: dict[float, Group] = {}
         #: The fetchers of the live waits, each with its count of waits; the newest last.
         self._fetchers: dict[BatchDescribe, int] = {}
-        self._ticks: set[asyncio.Task[None]] = set()
+        #: The running ticks, each with its group: a group left without waits stops its ticks.
+        self._ticks: dict[asyncio.Task[None], Group] = {}
         self._failed_in_a_row = 0
         self._alone_ticks = 0  # ticks left in which the batch operation is not tried
         self._closed = False
@@ -165,11 +166,20 @@ class Coalescer:
             first.twin = member.twin
         member.twin = None
         if not members and self._groups.get(group.interval) is group:
-            del self._groups[group.interval]  # a running tick finds it empty and stops
+            del self._groups[group.interval]
             for handle in (group.handle, group.soon):
                 if handle is not None:
                     handle.cancel()
             group.handle = group.soon = None
+            self._stop_ticks(group)
+
+    def _stop_ticks(self, group: Group) -> None:
+        """Cancel the ticks still polling for ``group``, which has no waits left: nothing would
+        read their answers, and a hook closing now must not find its calls still running."""
+        current = asyncio.current_task()
+        for task, polled in list(self._ticks.items()):
+            if polled is group and task is not current:
+                task.cancel()
 
     # ------------------------------------------------------------------ ticks
 
@@ -179,11 +189,11 @@ class Coalescer:
 
     def _start_tick(self, group: Group, *, newcomers: bool = False) -> None:
         task = asyncio.get_running_loop().create_task(self._tick(group, newcomers))
-        self._ticks.add(task)
+        self._ticks[task] = group
         task.add_done_callback(self._tick_done)
 
     def _tick_done(self, task: asyncio.Task[None]) -> None:
-        self._ticks.discard(task)
+        self._ticks.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             logger.error("a coalescing tick failed", exc_info=task.exception())
 
@@ -307,6 +317,7 @@ class Coalescer:
         while member is not None:
             plan = member.plan
             member.polls += 1
+            member.failure = None
             try:
                 status = plan.status_of(item)
                 ended = plan.judge(item, status) is not None
@@ -325,9 +336,11 @@ class Coalescer:
 
     def _failed(self, tick: Tick, job_id: str, error: BaseException) -> None:
         member = tick.group.members.get(job_id)
+        failure = failure_text(error)  # one string for every wait on this id
         while member is not None:
             member.polls += 1
             member.error = error
+            member.failure = failure
             member.wake()
             self._polled(tick, member)
             member = member.twin

@@ -60,6 +60,13 @@ class Codec:
         return pickle.loads(data) if data[0] == _PICKLED else marshal.loads(data)
 
 
+def failure_text(error: BaseException) -> str:
+    """How a failed poll is named in a time-out's message: the error's type and its text (the
+    library's errors never carry a secret), cut to a line's length."""
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 class Member:
     """One wait's place in a coalescer: its group, schedule, and what the last tick saw."""
 
@@ -70,6 +77,7 @@ class Member:
         "due",
         "error",
         "expired",
+        "failure",
         "future",
         "group",
         "interval",
@@ -97,6 +105,7 @@ class Member:
         self.digest = 0  # (... and the digest of its serialised form)
         self.live: Any = None  # ... or as it is, when it cannot be
         self.error: BaseException | None = None
+        self.failure: str | None = None  # the last poll's error, while no poll has succeeded since
         self.woken = False  # set by a tick, cleared by the wait once it has looked
         self.expired = False  # the wait's own deadline passed
         self.future: asyncio.Future[None] | None = None  # only while the wait sleeps

@@ -10,13 +10,11 @@ echo a credential (a failure reason that repeats the request).
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from async_hooks._core.waiting import JobResult
+from async_hooks._jsonable import json_safe
+from async_hooks._result import JobResult
 from async_hooks.errors import HookError, JobFailedError, JobTimeoutError
 
 __all__ = ["STATUSES", "WaitOutcome", "json_safe"]
@@ -28,34 +26,14 @@ def _unchanged(text: str) -> str:
     return text
 
 
-def json_safe(value: Any, mask: Callable[[str], str] = _unchanged) -> Any:
-    """A provider's describe payload as JSON: datetimes as ISO 8601, bytes as base64, and every
-    string (keys too) through ``mask``."""
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else str(value)
-    if isinstance(value, Mapping):
-        return {mask(str(key)): json_safe(item, mask) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(item, mask) for item in value]
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return mask(str(value))
-
-
 class WaitOutcome:
     """Turns how ``wait_for_job`` ended into the event payload.
 
-    ``polls_before`` and ``started_at`` come from a resumed wait, so that a trigger re-created
-    after a restart reports the whole wait, not only its last part. ``mask`` is the hook's
-    redactor, set once the hook exists.
+    ``started_at`` is when the wait began (the first deferral), so ``elapsed`` counts the whole
+    wait in every re-creation. ``polls_before`` are the polls the trigger was created with (a
+    worker's polls before it deferred): Airflow never updates a stored trigger, so a trigger
+    re-created after a failover counts its own polls from there, not its predecessor's.
+    ``mask`` is the hook's redactor, set once the hook exists.
     """
 
     __slots__ = ("job_id", "kind", "mask", "polls_before", "started_at")
@@ -74,7 +52,9 @@ class WaitOutcome:
         """``failed`` for a failed job or an error that ended the wait, ``timeout`` for a
         deadline; ``reason`` is the provider's own text where it gave one."""
         if isinstance(error, JobTimeoutError):
-            return self.deadline(now, timeout, error.result, error.last_status)
+            return self.deadline(
+                now, timeout, error.result, error.last_status, last_error=error.last_error
+            )
         if isinstance(error, JobFailedError):
             reason = error.reason or str(error)
             return self._payload("failed", reason, error.result, now)
@@ -87,11 +67,15 @@ class WaitOutcome:
         result: JobResult | None = None,
         last_status: str | None = None,
         polls: int = 0,
+        *,
+        last_error: str | None = None,
     ) -> dict[str, Any]:
         reason = (
             f"{self.kind} job {self.job_id} still {last_status or 'without a status'} "
             f"{now - self.started_at:.0f}s after the wait began (timeout {timeout:g}s)"
         )
+        if last_error is not None:  # why it has no fresher status: the polls kept failing
+            reason += f"; the last poll failed: {last_error}"
         return self._payload("timeout", reason, result, now, polls)
 
     def _payload(

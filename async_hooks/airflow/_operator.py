@@ -8,20 +8,25 @@ build the event with one function, so the task ends the same way whichever ran.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
 from async_hooks.airflow._events import STATUSES, WaitOutcome
+from async_hooks.airflow._resume import RESUME_KEY, job_record, submit_or_resume_id
 from async_hooks.airflow._settings import decode_hook_kwargs
 from async_hooks.airflow._trigger import WaitForJobTrigger
 from async_hooks.errors import HookError
 
 __all__ = ["JobWait", "JobWaitError", "WaitForJobMixin", "result_of"]
+
+logger = logging.getLogger("async_hooks")
 
 #: How long after a wait's own deadline Airflow may time the deferral out itself: the trigger's
 #: "timeout" event, with its reason, should always come first.
@@ -30,14 +35,26 @@ DEFERRAL_GRACE = 300.0
 
 @dataclass(frozen=True)
 class JobWait:
-    """One wait: which provider's hook, its settings, and ``wait_for_job``'s arguments."""
+    """One wait: which provider's hook, its settings, and the wait's arguments.
+
+    ``method`` is the hook's wait (``wait_for_job``, ``wait_for_s3_key``, ...).
+    ``cancel_on_kill=True`` stops the remote job when the deferred task ends by a user's action
+    or the wait's deadline passes (see ``WaitForJobTrigger``). ``resume_key`` is set by
+    ``WaitForJobMixin.submit_or_resume``: a failed wait then drops the recorded job id, so the
+    next try submits afresh.
+    """
 
     provider: str
     hook_kwargs: Mapping[str, Any] = field(default_factory=dict)
     wait_args: Sequence[Any] = ()
     wait_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    method: str = "wait_for_job"
+    cancel_on_kill: bool = False
+    resume_key: str | None = None
 
-    def trigger(self, *, started_at: float | None = None, polls: int = 0) -> WaitForJobTrigger:
+    def trigger(
+        self, *, started_at: float | None = None, polls: int = 0, end_from_trigger: bool = False
+    ) -> WaitForJobTrigger:
         """The trigger for this wait (it checks every setting here, in the worker)."""
         return WaitForJobTrigger(
             self.provider,
@@ -46,17 +63,21 @@ class JobWait:
             wait_kwargs=self.wait_kwargs,
             started_at=started_at,
             polls=polls,
+            method=self.method,
+            cancel_on_kill=self.cancel_on_kill,
+            end_from_trigger=end_from_trigger,
         )
 
     def wait_blocking(self) -> dict[str, Any]:
-        """Wait in this thread with ``hook.sync.wait_for_job``; the event a trigger would give."""
+        """Wait in this thread with the hook's sync facade; the event a trigger would give."""
         trigger = self.trigger()  # the same checks and names as the deferrable path
         kind, job_id = trigger._names()
         outcome = WaitOutcome(kind, job_id, started_at=trigger.started_at, polls_before=0)
         hook = trigger.hook_class(**decode_hook_kwargs(trigger.hook_kwargs))
         outcome.mask = hook._redact
         try:
-            result = hook.sync.wait_for_job(*trigger.wait_args, **trigger.wait_kwargs)
+            wait = getattr(hook.sync, self.method)
+            result = wait(*trigger.wait_args, **trigger.wait_kwargs)
         except HookError as error:
             return outcome.error(error, time.time(), trigger.timeout)
         finally:
@@ -117,19 +138,70 @@ class WaitForJobMixin:
 
     deferrable: bool = False
 
+    def submit_or_resume(
+        self,
+        context: Any,
+        submit: Callable[[], str],
+        wait: Callable[[str], JobWait],
+        *,
+        key: str = RESUME_KEY,
+    ) -> JobWait:
+        """The wait on this task's job: on a first try ``submit()`` starts it and its id is
+        recorded (Airflow 3.3's task state store; a Variable before); a retry or a cleared
+        task waits on the recorded job instead of submitting another. A wait that ends
+        ``failed`` drops the record, so the next try submits afresh. ``wait(job_id)`` builds
+        the ``JobWait``; hand it to ``wait_or_defer``."""
+        job_id, _resumed = submit_or_resume_id(job_record(context, key), submit)
+        return dataclasses.replace(wait(job_id), resume_key=key)
+
     def wait_or_defer(
         self, context: Any, wait: JobWait, *, method_name: str = "execute_complete"
     ) -> Any:
         """Defer to ``wait.trigger()`` (Airflow resumes in ``method_name``), or, not deferrable,
         wait here and hand the same event to ``method_name`` with this ``context``."""
+        extra: dict[str, Any] = {}
+        if wait.resume_key is not None:  # what execute_complete needs to drop a dead record
+            extra = {"resume_key": wait.resume_key, "cancel_on_kill": wait.cancel_on_kill}
         if self.deferrable:
             trigger = wait.trigger()
             timeout = None
             if trigger.deadline is not None:
                 timeout = dt.timedelta(seconds=trigger.deadline - time.time() + DEFERRAL_GRACE)
-            self.defer(trigger=trigger, method_name=method_name, timeout=timeout)  # type: ignore[attr-defined]
-        return getattr(self, method_name)(context, event=wait.wait_blocking())
+            self.defer(  # type: ignore[attr-defined]
+                trigger=trigger, method_name=method_name, timeout=timeout, kwargs=extra or None
+            )
+        return getattr(self, method_name)(context, event=wait.wait_blocking(), **extra)
 
-    def execute_complete(self, context: Any, event: Any = None) -> Any:
+    def execute_complete(
+        self,
+        context: Any,
+        event: Any = None,
+        resume_key: str | None = None,
+        cancel_on_kill: bool = False,
+    ) -> Any:
         """Where Airflow resumes a deferred task (and the blocking path ends)."""
-        return result_of(event)
+        try:
+            return result_of(event)
+        except JobWaitError as error:
+            if resume_key is not None and _job_is_over(error, cancel_on_kill):
+                _forget(context, resume_key)
+            raise
+
+
+def _job_is_over(error: JobWaitError, cancelled_at_deadline: bool) -> bool:
+    """Whether the recorded job can no longer succeed, so the next try must submit anew: it
+    reported a failure state, or the wait's deadline stopped it (``cancel_on_kill``). An error
+    that only ended the wait (throttled, credentials, a 5xx) keeps the record: the job may be
+    running, and the next try waits on it."""
+    reported = isinstance(error.result, Mapping) and error.result.get("status") is not None
+    if error.status == "failed":
+        return reported
+    return error.status == "timeout" and cancelled_at_deadline
+
+
+def _forget(context: Any, key: str) -> None:
+    """Drop the recorded job id of a job that failed: the next try submits a new one."""
+    try:
+        job_record(context, key).delete()
+    except Exception as error:  # the task fails anyway; a retry then waits on the failed job
+        logger.warning("could not drop the failed job's record (%s)", type(error).__name__)

@@ -1,37 +1,42 @@
-"""``WaitForJobTrigger``: any hook's ``wait_for_job`` as an Airflow trigger.
+"""``WaitForJobTrigger``: any hook's wait (``wait_for_job`` and the others) as an Airflow trigger.
 
 All triggers of a triggerer run on its one event loop, so every ``WaitForJobTrigger`` there shares
 the loop's client per connection, throttle per service and coalesced polls: 500 deferred tasks
 waiting on Batch jobs make a few ``DescribeJobs`` calls per tick, through one client.
 
 That loop must never block. The triggerer imports this module and builds each trigger on it, so
-neither imports a provider: a provider's module (aiobotocore and botocore take a quarter of a
-second and more) is imported in a worker thread, once per process, when the first trigger of
-that provider runs; the checks that need the hook class run then. In a worker (no running loop)
-a trigger checks everything when it is made, so a mistake fails the task before it defers.
+neither imports a provider: a provider's module is imported in a worker thread, once per process,
+when the first trigger of that provider runs (``_loading.py``); the checks that need the hook
+class run then. In a worker (no running loop) a trigger checks everything when it is made, so a
+mistake fails the task before it defers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import datetime as dt
-import functools
-import inspect
 import logging
-import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.redact import mask_mapping
-from async_hooks._core.values import is_finite_number
-from async_hooks._providers import Provider, provider
+from async_hooks._providers import provider
+from async_hooks.airflow._cancel import cancel_method, cancel_remote, task_ended
+from async_hooks.airflow._comms import kept_start_bounded
 from async_hooks.airflow._events import WaitOutcome
+from async_hooks.airflow._loading import (
+    check_wait_arguments,
+    epoch_seconds,
+    import_off_the_loop,
+    is_plain,
+    running_loop,
+    wait_defaults,
+)
+from async_hooks.airflow._pace import resumed_interval
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, plain
 from async_hooks.airflow._settings import hook_class as load_hook_class
 from async_hooks.connections._airflow import airflow_connection_shared
@@ -46,15 +51,22 @@ _PUBLIC_PATH = "async_hooks.airflow.WaitForJobTrigger"
 
 
 class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
-    """Wait for a job with ``provider``'s hook (``"aws"``, ``"gcp"`` or ``"http"``), built from
-    ``hook_kwargs``, calling ``hook.wait_for_job(*wait_args, **wait_kwargs)``; yield one
+    """Wait with ``provider``'s hook (``"aws"``, ``"gcp"`` or ``"http"``), built from
+    ``hook_kwargs``, calling ``hook.<method>(*wait_args, **wait_kwargs)`` (``wait_for_job`` by
+    default; also ``wait_for_s3_key``, ``wait_for_operation``, ``wait_for_object``); yield one
     ``TriggerEvent`` with ``{"status", "reason", "result"}``.
 
     ``started_at`` (epoch seconds, an aware datetime or ISO 8601; default now) and ``polls``
-    travel with the trigger, so a
-    trigger the triggerer re-creates after a restart keeps the wait's deadline
-    (``started_at + timeout``) and its back-off instead of starting over. Waiting never submits
-    anything, so a re-created trigger is always safe.
+    travel with the trigger, so a trigger the triggerer re-creates after a restart keeps the
+    wait's deadline (``started_at + timeout``) and its back-off instead of starting over. A
+    trigger the scheduler starts itself (``WaitForJobSensor``) has no ``started_at`` in its row:
+    its first run keeps the start in an XCom of the task's try, and later runs read it.
+
+    ``cancel_on_kill=True`` stops the remote job (``hook.cancel_job`` and kin) when the task
+    really ended by a user's action, or when the wait's own deadline passed; never when the
+    trigger merely moves to another triggerer or the triggerer shuts down.
+    ``end_from_trigger=True`` ends a successful task in the triggerer (the event's result is its
+    XCom) instead of resuming it on a worker; a failed one still resumes there to fail.
     """
 
     def __init__(
@@ -66,32 +78,68 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         wait_kwargs: Mapping[str, Any] | None = None,
         started_at: float | str | dt.datetime | None = None,
         polls: int = 0,
+        method: str = "wait_for_job",
+        cancel_on_kill: bool = False,
+        end_from_trigger: bool = False,
     ) -> None:
         super().__init__()
-        row = _registry_row(provider)  # an unknown provider fails here, importing nothing
-        self.provider = provider
+        in_triggerer = running_loop()
+        # What a stored row holds, as it is: a triggerer must never fail to build a trigger
+        # (Airflow's runner stops on anything but a TypeError, and the next triggerer would
+        # take the row and stop the same way), so a bad row becomes a "failed" event instead.
+        self.provider, self.method = provider, method
+        self.cancel_on_kill, self.end_from_trigger = cancel_on_kill, end_from_trigger
+        self.hook_kwargs: dict[str, Any] = dict(hook_kwargs or {})
+        self.wait_args: list[Any] = [] if isinstance(wait_args, str) else list(wait_args or [])
+        self.wait_kwargs: dict[str, Any] = dict(wait_kwargs or {})
+        self.polls = polls
+        self.started_at: float = time.time()
+        # Without a start, a trigger built in a triggerer was started there by the scheduler:
+        # its first run looks the start up (``_comms.kept_start``).
+        self._start_unknown = started_at is None and in_triggerer
         self._hook_class: type[AsyncBaseHook] | None = None
         self._settled = False  # the checks that need the hook class are made
         self._defaults: dict[str, Any] = {}
-        # A triggerer rebuilds the trigger from its stored row, on the loop every trigger
-        # shares: the worker checked those settings already, and importing the provider now
-        # would block that loop, so ``run`` imports it in a thread and checks then.
-        deferred = _running_loop() and not _imported(row) and _is_plain(hook_kwargs)
-        if deferred:
-            self.hook_kwargs: dict[str, Any] = dict(hook_kwargs or {})
-        else:
-            self._hook_class = load_hook_class(provider)
-            self.hook_kwargs = encode_hook_kwargs(provider, hook_kwargs or {})
+        self._broken: HookConfigError | None = None
+        try:
+            self._check(hook_kwargs, wait_args, wait_kwargs, started_at, polls, in_triggerer)
+        except HookConfigError as error:
+            if not in_triggerer:
+                raise  # in the worker: the task fails before it defers
+            self._broken = error
+
+    def _check(
+        self,
+        hook_kwargs: Mapping[str, Any] | None,
+        wait_args: Sequence[Any],
+        wait_kwargs: Mapping[str, Any] | None,
+        started_at: float | str | dt.datetime | None,
+        polls: int,
+        in_triggerer: bool,
+    ) -> None:
+        row = _registry_row(self.provider)  # an unknown provider fails here, importing nothing
+        if not isinstance(self.method, str):
+            raise HookConfigError("method must be the name of one of the hook's waits")
+        row.wait_method(self.method)  # an unknown wait fails here, naming the known ones
+        if not isinstance(self.cancel_on_kill, bool) or not isinstance(self.end_from_trigger, bool):
+            raise HookConfigError("cancel_on_kill and end_from_trigger must be True or False")
+        if self.cancel_on_kill:
+            cancel_method(row, self.method)  # a wait with nothing to stop fails here
         if isinstance(wait_args, (str, bytes)) or not isinstance(wait_args, Sequence):
             raise HookConfigError("wait_args must be a list of positional arguments")
-        self.wait_args: list[Any] = plain(list(wait_args), "wait_args")
-        self.wait_kwargs: dict[str, Any] = plain(dict(wait_kwargs or {}), "wait_kwargs")
+        self.wait_args = plain(list(wait_args), "wait_args")
+        self.wait_kwargs = plain(dict(wait_kwargs or {}), "wait_kwargs")
         if isinstance(polls, bool) or not isinstance(polls, int) or polls < 0:
             raise HookConfigError("polls must be an int >= 0")
-        self.started_at: float = _epoch_seconds(started_at)
-        self.polls = polls
-        if not deferred:
-            self._settle()
+        self.started_at = epoch_seconds(started_at)
+        # In a triggerer the worker checked the settings already, templated fields are not yet
+        # rendered, and importing the provider would block the loop every trigger shares:
+        # ``run`` imports it in a thread and checks then, after rendering.
+        if in_triggerer and is_plain(hook_kwargs):
+            return
+        self._hook_class = load_hook_class(self.provider)
+        self.hook_kwargs = encode_hook_kwargs(self.provider, hook_kwargs or {})
+        self._settle()
 
     @property
     def hook_class(self) -> type[AsyncBaseHook]:
@@ -109,16 +157,17 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         return default
 
     def _settle(self) -> type[AsyncBaseHook]:
-        """The checks that need the hook class, made once: its settings, ``wait_for_job``'s
-        arguments, and its timing defaults (a resumed wait needs them)."""
+        """The checks that need the hook class, made once: its settings, the wait's arguments,
+        and its timing defaults (a resumed wait needs them)."""
         cls = self._hook_class
         if cls is None:
             cls = load_hook_class(self.provider)
             self.hook_kwargs = encode_hook_kwargs(self.provider, self.hook_kwargs)
             self._hook_class = cls
         if not self._settled:
-            _check_wait_arguments(cls, self.provider, self.wait_args, self.wait_kwargs)
-            self._defaults = _wait_defaults(cls)
+            self.wait_kwargs = _timing_as_numbers(self.wait_kwargs)
+            check_wait_arguments(cls, self.provider, self.method, self.wait_args, self.wait_kwargs)
+            self._defaults = wait_defaults(cls, self.method)
             self._settled = True
         return cls
 
@@ -132,17 +181,22 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         # The public path: rows in Airflow's database outlive any refactor of private modules.
         public = cls is WaitForJobTrigger
         classpath = _PUBLIC_PATH if public else f"{cls.__module__}.{cls.__qualname__}"
-        return (
-            classpath,
-            {
-                "provider": self.provider,
-                "hook_kwargs": dict(self.hook_kwargs),
-                "wait_args": list(self.wait_args),
-                "wait_kwargs": dict(self.wait_kwargs),
-                "started_at": self.started_at,
-                "polls": self.polls,
-            },
-        )
+        kwargs: dict[str, Any] = {
+            "provider": self.provider,
+            "hook_kwargs": dict(self.hook_kwargs),
+            "wait_args": list(self.wait_args),
+            "wait_kwargs": dict(self.wait_kwargs),
+            "started_at": self.started_at,
+            "polls": self.polls,
+        }
+        # Only what differs from the defaults: rows written before these existed look the same.
+        if self.method != "wait_for_job":
+            kwargs["method"] = self.method
+        if self.cancel_on_kill:
+            kwargs["cancel_on_kill"] = True
+        if self.end_from_trigger:
+            kwargs["end_from_trigger"] = True
+        return classpath, kwargs
 
     def __repr__(self) -> str:
         kind, job_id = self._names()
@@ -161,33 +215,125 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         at once; the hook is closed either way (its client with the loop's last user)."""
         kind, job_id = self._names()
         outcome = WaitOutcome(kind, job_id, started_at=self.started_at, polls_before=self.polls)
-        payload = await self._wait(outcome)
+        if self._start_unknown:
+            self._start_unknown = False
+            payload = await self._wait_kept(outcome)
+        else:
+            payload = await self._wait(outcome)
         logger.debug("%s job %s: wait ended %s", kind, job_id, payload["status"])
-        yield TriggerEvent(payload)
+        yield self._event(payload)
+
+    async def _wait_kept(self, outcome: WaitOutcome) -> dict[str, Any]:
+        """Wait at once, from now, while the start this try kept is looked up (and, for the
+        first trigger of the try, written): a thousand triggers started together must not wait
+        for a thousand round trips to Airflow before their first poll. A start found earlier
+        moves the deadline back, and the wait ends there."""
+        waiting = asyncio.ensure_future(self._wait(outcome))
+        looking = asyncio.ensure_future(kept_start_bounded(self.task_instance, self.started_at))
+        try:
+            await asyncio.wait({waiting, looking}, return_when=asyncio.FIRST_COMPLETED)
+            if waiting.done():
+                return waiting.result()
+            kept = looking.result()
+            if kept is None or kept >= self.started_at:
+                return await waiting
+            self.started_at = outcome.started_at = kept
+            if self.deadline is None:
+                return await waiting
+            done, _ = await asyncio.wait({waiting}, timeout=max(0.0, self.deadline - time.time()))
+            if done:
+                return waiting.result()
+            waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
+            await self._cancel_at_deadline()
+            return outcome.deadline(time.time(), self.timeout)
+        finally:
+            for task in (waiting, looking):
+                task.cancel()
+
+    def _event(self, payload: dict[str, Any]) -> TriggerEvent:
+        """The event: with ``end_from_trigger`` a success ends the task here, its result the
+        task's XCom. A failure always resumes the task on a worker, for a moment, to fail there
+        with the provider's reason: Airflow's retries and failure callbacks apply only there."""
+        if self.end_from_trigger and payload["status"] == "success":
+            return TaskSuccessEvent(xcoms={"return_value": payload["result"]})
+        return TriggerEvent(payload)
 
     async def _wait(self, outcome: WaitOutcome) -> dict[str, Any]:
+        if self._broken is not None:
+            return outcome.error(self._broken, time.time(), None)
         if not self._settled:
-            await _import_off_the_loop(_registry_row(self.provider))
+            await import_off_the_loop(_registry_row(self.provider))
             try:
                 self._settle()  # the provider is imported: only signatures are read here
             except HookError as error:
                 return outcome.error(error, time.time(), self.wait_kwargs.get("timeout"))
         kwargs = dict(self.wait_kwargs)
+        now = time.time()
         if self.deadline is not None:
-            remaining = self.deadline - time.time()
+            remaining = self.deadline - now
             if remaining <= 0:  # the deadline passed while no triggerer ran this wait
-                return outcome.deadline(time.time(), self.timeout)
+                await self._cancel_at_deadline()
+                return outcome.deadline(now, self.timeout)
             kwargs["timeout"] = remaining
-        if self.polls:
-            kwargs["poll_interval"] = self._resumed_interval()
+        interval = resumed_interval(self._timing(), self.polls, now - self.started_at)
+        if interval is not None:
+            kwargs["poll_interval"] = interval
         try:
             hook = await self._build_hook()
             outcome.mask = hook._redact
             async with hook:
-                result = await hook.wait_for_job(*self.wait_args, **kwargs)
+                result = await getattr(hook, self.method)(*self.wait_args, **kwargs)
         except HookError as error:
-            return outcome.error(error, time.time(), self.timeout)
+            payload = outcome.error(error, time.time(), self.timeout)
+            if payload["status"] == "timeout":
+                await self._cancel_at_deadline()
+            return payload
         return outcome.success(result, time.time())
+
+    def _timing(self) -> dict[str, float]:
+        """The wait's poll interval, back-off and ceiling: given, else the hook's defaults."""
+        merged = {**self._defaults, **self.wait_kwargs}
+        return {
+            key: float(merged[key])
+            for key in ("poll_interval", "backoff", "max_poll_interval")
+            if isinstance(merged.get(key), (int, float))
+        }
+
+    async def on_kill(self) -> None:
+        """Airflow calls this when a user acted on the deferred task (mark failed or succeeded,
+        clear). With ``cancel_on_kill``, stop the remote job once the task really left
+        ``deferred``. Airflow may cancel a trigger that merely moves to another triggerer the
+        same way: its task is still ``deferred`` then, and the job is left running."""
+        if not self.cancel_on_kill:
+            return
+        if await task_ended(self.task_instance):
+            await self._cancel("the task ended by a user's action")
+
+    async def _cancel_at_deadline(self) -> None:
+        if self.cancel_on_kill:
+            await self._cancel("the wait's deadline passed")
+
+    async def _cancel(self, why: str) -> None:
+        if self._broken is not None:
+            return
+        try:
+            if not self._settled:
+                await import_off_the_loop(_registry_row(self.provider))
+                self._settle()
+            hook = await self._build_hook()
+        except HookError as error:
+            logger.warning("cancel_on_kill: no hook to cancel with (%s)", type(error).__name__)
+            return
+        async with hook:
+            await cancel_remote(
+                hook,
+                _registry_row(self.provider),
+                self.method,
+                self.wait_args,
+                self.wait_kwargs,
+                why=why,
+            )
 
     async def _build_hook(self) -> AsyncBaseHook:
         """The hook, its ``conn_id`` looked up with Airflow's async API: a synchronous look-up
@@ -201,120 +347,30 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         with preset_connections(presets):
             return self.hook_class(**decode_hook_kwargs(self.hook_kwargs))
 
-    def _resumed_interval(self) -> float:
-        """The poll interval after ``polls`` polls of back-off, as the first wait would have."""
-        get = self.wait_kwargs.get
-        interval = float(get("poll_interval", self._defaults.get("poll_interval", 5.0)))
-        backoff = float(get("backoff", self._defaults.get("backoff", 1.0)))
-        ceiling = float(get("max_poll_interval", self._defaults.get("max_poll_interval", 60.0)))
-        if backoff <= 1.0:
-            return interval
-        return min(interval * backoff ** min(self.polls, 64), max(ceiling, interval))
-
     def _names(self) -> tuple[str | None, str | None]:
         """The job's kind and id, for events and logs (HTTP: ``"http"`` and the status path)."""
-        return provider(self.provider).job_names(self.wait_args, self.wait_kwargs)
+        try:
+            return provider(self.provider).job_names(self.wait_args, self.wait_kwargs, self.method)
+        except HookConfigError:  # a broken row: its event says why
+            return None, None
+
+
+#: The wait's keywords that are seconds or factors: a templated one renders to a string.
+_TIMING = ("poll_interval", "timeout", "backoff", "max_poll_interval", "jitter")
+
+
+def _timing_as_numbers(wait_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``wait_kwargs`` with rendered timing values as numbers (``"3600"`` -> 3600.0); anything
+    else that is not a number is refused, naming the keyword."""
+    converted = dict(wait_kwargs)
+    for key in _TIMING:
+        value = converted.get(key)
+        if isinstance(value, str):
+            try:
+                converted[key] = float(value)
+            except ValueError:
+                raise HookConfigError(f"wait_kwargs[{key!r}] is {value!r}, not seconds") from None
+    return converted
 
 
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument
-#: A provider's module being imported off the loop, by provider name (one import per process).
-_imports: dict[str, concurrent.futures.Future[Any]] = {}
-_imports_lock = threading.Lock()
-
-
-def _running_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-def _imported(row: Provider) -> bool:
-    """Whether ``row``'s module is imported (a module still being imported lacks its hook)."""
-    return getattr(sys.modules.get(row.module), row.hook, None) is not None
-
-
-def _is_plain(hook_kwargs: object) -> bool:
-    """Whether ``hook_kwargs`` are already what ``encode_hook_kwargs`` would make of them (JSON
-    values, as a trigger's stored row holds), so that checking them can wait."""
-    if not isinstance(hook_kwargs, Mapping):
-        return hook_kwargs is None
-    try:
-        return bool(plain(dict(hook_kwargs), "hook_kwargs") == hook_kwargs)
-    except HookError:
-        return False
-
-
-async def _import_off_the_loop(row: Provider) -> None:
-    """Import ``row``'s module in a thread of its own, once per process however many triggers
-    (on however many loops) ask at once; a failed import is tried again by the next caller."""
-    if _imported(row):
-        return
-    with _imports_lock:
-        future = _imports.get(row.name)
-        if future is None:
-            future = _imports[row.name] = concurrent.futures.Future()
-            # Running from now on: a waiter's cancellation cannot cancel it for the others.
-            future.set_running_or_notify_cancel()
-            threading.Thread(
-                target=_import, args=(row, future), name="async_hooks-import", daemon=True
-            ).start()
-    await asyncio.wrap_future(future)
-
-
-def _import(row: Provider, future: concurrent.futures.Future[Any]) -> None:
-    try:
-        module = row.load()
-    except BaseException as error:
-        with _imports_lock:
-            if _imports.get(row.name) is future:
-                del _imports[row.name]
-        future.set_exception(error)
-    else:
-        future.set_result(module)
-
-
-def _epoch_seconds(value: object) -> float:
-    """``started_at`` as epoch seconds: a number, an aware datetime or an ISO 8601 string
-    (without an offset, UTC, as Airflow's own times are); ``None`` is now."""
-    if value is None:
-        return time.time()
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise HookConfigError(f"started_at {value!r} is not an ISO 8601 time") from None
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.timestamp()
-    if not is_finite_number(value):
-        raise HookConfigError("started_at must be epoch seconds, a datetime or an ISO 8601 time")
-    return float(value)
-
-
-def _check_wait_arguments(
-    cls: type[AsyncBaseHook], provider: str, args: list[Any], kwargs: dict[str, Any]
-) -> None:
-    """Arguments ``wait_for_job`` cannot take fail here, in the worker, not in the triggerer."""
-    try:
-        _wait_signature(cls).bind(None, *args, **kwargs)
-    except TypeError as error:
-        raise HookConfigError(f"wait_args/wait_kwargs for the {provider} hook: {error}") from None
-
-
-@functools.cache
-def _wait_signature(cls: type[AsyncBaseHook]) -> inspect.Signature:
-    return inspect.signature(cls.wait_for_job)
-
-
-@functools.cache
-def _wait_defaults(cls: type[AsyncBaseHook]) -> dict[str, Any]:
-    """The defaults of ``cls.wait_for_job``'s timing keywords (a resumed wait needs them)."""
-    parameters = _wait_signature(cls).parameters
-    return {
-        name: parameter.default
-        for name, parameter in parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }

@@ -284,16 +284,16 @@ async def test_a_deadline_that_passed_while_no_triggerer_ran_ends_without_pollin
 
 
 def test_a_resumed_wait_continues_its_back_off():
-    trigger = WaitForJobTrigger(
-        "http",
-        hook_kwargs={"base_url": "http://127.0.0.1:1"},
-        wait_args=["/jobs/1"],
-        wait_kwargs={"poll_interval": 2, "backoff": 2, "max_poll_interval": 60},
-        polls=4,
-    )
-    assert trigger._resumed_interval() == 32
-    trigger.polls = 10
-    assert trigger._resumed_interval() == 60
+    from async_hooks.airflow._pace import resumed_interval
+
+    timing = {"poll_interval": 2.0, "backoff": 2.0, "max_poll_interval": 60.0}
+    assert resumed_interval(timing, 4, 0.0) == 32  # the polls it was deferred with
+    assert resumed_interval(timing, 10, 0.0) == 60
+    # A re-created trigger that knows no polls resumes from the time since the wait began:
+    # polls at 2, 4, 8, 16 s of interval have taken 30 s, so the fifth is 32 s away.
+    assert resumed_interval(timing, 0, 31.0) == 32
+    assert resumed_interval(timing, 0, 1.0) is None  # not resumed: its first poll is due
+    assert resumed_interval({"poll_interval": 5.0}, 0, 500.0) is None  # no back-off
 
 
 async def test_500_triggers_on_one_loop_share_one_client_and_coalesce(

@@ -1,0 +1,162 @@
+"""``WaitForJobSensor``: wait on a job that already exists without ever holding a worker slot.
+
+Where Airflow can start a task in the triggerer (``start_from_trigger``, Airflow 2.10+; with
+templated arguments 3.3+), the scheduler creates the sensor's trigger itself, from
+``start_trigger_args`` fixed when the DAG was parsed; the triggerer renders the templated fields
+(the job id from a parameter, a template or an XCom) in place and runs it, and the trigger ends
+the task there (``end_from_trigger``). Its ``started_at`` cannot be in those parsed kwargs: the
+trigger keeps it in an XCom of the try (``_comms.kept_start``), so a re-created trigger keeps its
+deadline. Elsewhere the sensor defers on its first run, as any deferrable operator does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.triggers.base import StartTriggerArgs
+
+from async_hooks._core.values import is_finite_number
+from async_hooks._providers import provider as _provider
+from async_hooks.airflow._cancel import cancel_method
+from async_hooks.airflow._operator import DEFERRAL_GRACE, JobWait, result_of
+from async_hooks.airflow._settings import plain
+from async_hooks.airflow._trigger import _PUBLIC_PATH
+from async_hooks.errors import HookConfigError
+
+__all__ = ["WaitForJobSensor"]
+
+#: Airflow renders templates of a trigger started by the scheduler from this version on.
+_RENDERS_START_TRIGGER_ARGS = (3, 3)
+
+
+class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
+    """Succeed when a job that already exists succeeds; fail with the provider's reason when it
+    fails or the wait times out.
+
+    ``provider``/``hook_kwargs``/``wait_kwargs`` are ``WaitForJobTrigger``'s; the wait is
+    ``method(kind, job_id, **wait_kwargs)`` (``method(job_id, ...)`` without a ``kind``: HTTP),
+    or ``method(*wait_args, ...)`` when ``wait_args`` are given (``wait_for_s3_key``). Every one
+    of them may be a template (``job_id="{{ ti.xcom_pull(task_ids='submit') }}"``). A success
+    ends the task in the triggerer, the event's ``result`` its XCom; a failure or a time-out
+    resumes it on a worker for a moment to fail with the provider's reason, so Airflow's retries
+    and failure callbacks apply. ``cancel_on_kill=True`` stops the job when a user ends the task
+    or the deadline passes.
+    """
+
+    template_fields: Sequence[str] = ("hook_kwargs", "wait_args", "wait_kwargs")
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        job_id: str | None = None,
+        kind: str | None = None,
+        hook_kwargs: Mapping[str, Any] | None = None,
+        wait_kwargs: Mapping[str, Any] | None = None,
+        wait_args: Sequence[Any] | None = None,
+        method: str = "wait_for_job",
+        cancel_on_kill: bool = False,
+        start_from_trigger: bool = True,
+        end_from_trigger: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        row = _provider(provider)  # names the known providers...
+        row.wait_method(method)  # ... and waits
+        if cancel_on_kill:
+            cancel_method(row, method)  # a wait with nothing to stop fails at parse time
+        if wait_args is None:
+            if job_id is None:
+                raise HookConfigError("WaitForJobSensor needs job_id= (or wait_args=)")
+            wait_args = [job_id] if kind is None else [kind, job_id]
+        elif job_id is not None or kind is not None:
+            raise HookConfigError("give either job_id= (and kind=) or wait_args=, not both")
+        self.provider, self.method = provider, method
+        self.hook_kwargs: dict[str, Any] = plain(dict(hook_kwargs or {}), "hook_kwargs")
+        self.wait_args: list[Any] = plain(list(wait_args), "wait_args")
+        self.wait_kwargs: dict[str, Any] = plain(dict(wait_kwargs or {}), "wait_kwargs")
+        self.cancel_on_kill = bool(cancel_on_kill)
+        self.end_from_trigger = bool(end_from_trigger)
+        self.start_from_trigger = bool(start_from_trigger) and self._can_start_from_trigger()
+        if self.start_from_trigger:
+            self.start_trigger_args = StartTriggerArgs(
+                trigger_cls=_PUBLIC_PATH,
+                next_method="execute_complete",
+                trigger_kwargs={
+                    "provider": provider,
+                    "hook_kwargs": self.hook_kwargs,
+                    "wait_args": self.wait_args,
+                    "wait_kwargs": self.wait_kwargs,
+                    "started_at": None,  # kept by the trigger itself: see the module's docstring
+                    "polls": 0,
+                    "method": method,
+                    "cancel_on_kill": self.cancel_on_kill,
+                    "end_from_trigger": self.end_from_trigger,
+                },
+                next_kwargs=None,
+                timeout=self._deferral_timeout(),
+            )
+
+    def _can_start_from_trigger(self) -> bool:
+        """Whether the scheduler can start this sensor in the triggerer: Airflow 3.3 renders
+        templated trigger kwargs there; before, only a sensor without templates can."""
+        if _airflow_version() >= _RENDERS_START_TRIGGER_ARGS:
+            return True
+        fields = (self.hook_kwargs, self.wait_args, self.wait_kwargs)
+        return not any(_templated(value) for value in fields)
+
+    def _deferral_timeout(self) -> dt.timedelta | None:
+        """Airflow's own limit on the deferral: after the wait's own deadline, never before."""
+        timeout = self.wait_kwargs.get("timeout")
+        if not is_finite_number(timeout):
+            return None
+        return dt.timedelta(seconds=float(timeout) + DEFERRAL_GRACE)
+
+    def job_wait(self) -> JobWait:
+        """The wait, with the fields as rendered now."""
+        return JobWait(
+            self.provider,
+            self.hook_kwargs,
+            self.wait_args,
+            self.wait_kwargs,
+            method=self.method,
+            cancel_on_kill=self.cancel_on_kill,
+        )
+
+    def execute(self, context: Any) -> Any:
+        """Where Airflow cannot start the sensor in the triggerer: defer on the first run."""
+        trigger = self.job_wait().trigger(end_from_trigger=self.end_from_trigger)
+        self.defer(
+            trigger=trigger, method_name="execute_complete", timeout=self._deferral_timeout()
+        )
+
+    def execute_complete(self, context: Any, event: Any = None) -> Any:
+        """Where the sensor resumes: always after a failure (to fail with the provider's reason),
+        after a success only without ``end_from_trigger``."""
+        if event == "success":  # a success event's payload, as ``dag.test()`` hands it over
+            return None
+        return result_of(event)
+
+
+def _templated(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(mark in value for mark in ("{{", "{%", "{#"))
+    if isinstance(value, Mapping):
+        return any(_templated(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_templated(item) for item in value)
+    return False
+
+
+def _airflow_version() -> tuple[int, int]:
+    import airflow
+
+    parts = [*airflow.__version__.split("."), "0", "0"][:2]
+    try:
+        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
+    except ValueError:
+        return (0, 0)

@@ -1,0 +1,140 @@
+"""moto's server in its own process, counting the requests it answers per AWS operation, so a
+deployment's test can count what every triggerer and worker asked (``X-Amz-Target`` services:
+Glue, ECS, Athena, ...). It also answers Glue's ``BatchStopJobRun``, which moto lacks.
+
+``python -m async_hooks.testing._moto_process --port P``; ``GET /__counts`` returns the counts
+as JSON, ``POST /__counts`` returns them and starts again from zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["MotoControl", "counting", "main"]
+
+
+def counting(app: Any) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+    """``app`` (WSGI) with a per-operation request count served at ``/__counts``."""
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/__counts":
+            with lock:
+                body = json.dumps(dict(counts)).encode()
+                if environ.get("REQUEST_METHOD") == "POST":
+                    counts.clear()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            with lock:
+                counts[target.rsplit(".", 1)[-1]] += 1
+        if target == "AWSGlue.BatchStopJobRun":
+            start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
+            return [json.dumps(_stop_glue_runs(_json_body(environ))).encode()]
+        result: Iterable[bytes] = app(environ, start_response)
+        return result
+
+    return wsgi
+
+
+def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body: dict[str, Any] = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    return body
+
+
+def _stop_glue_runs(body: dict[str, Any]) -> dict[str, Any]:
+    """Glue's ``BatchStopJobRun``, which moto 5.2 lacks: the runs asked for become STOPPED."""
+    from moto.glue.models import glue_backends
+
+    name, wanted = str(body.get("JobName")), set(body.get("JobRunIds", []))
+    stopped = []
+    for regions in glue_backends.values():
+        for backend in regions.values():
+            job = backend.jobs.get(name)
+            for run in job.job_runs if job is not None else []:
+                if run.job_run_id in wanted and run.status in ("STARTING", "RUNNING"):
+                    run.status = "STOPPED"
+                    stopped.append({"JobName": name, "JobRunId": run.job_run_id})
+    found = {entry["JobRunId"] for entry in stopped}
+    errors = [
+        {
+            "JobName": name,
+            "JobRunId": run_id,
+            "ErrorDetail": {"ErrorCode": "InvalidInputException", "ErrorMessage": "not running"},
+        }
+        for run_id in sorted(wanted - found)
+    ]
+    return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+
+class MotoControl:
+    """moto's control API at ``url``: reset, transitions, and the request counts."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _send(self, path: str, body: Any = None, method: str = "POST") -> Any:
+        data = json.dumps(body).encode() if body is not None else b""
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            payload = answer.read()
+        return json.loads(payload) if payload.startswith(b"{") else None
+
+    def reset(self) -> None:
+        """Forget every resource and transition (the counts stay)."""
+        self._send("/moto-api/reset")
+
+    def set_config(self, config: dict[str, Any]) -> None:
+        """E.g. ``{"stepfunctions": {"execute_state_machine": True}}``."""
+        self._send("/moto-api/config", config)
+
+    def set_transition(self, model_name: str, transition: dict[str, Any]) -> None:
+        """E.g. ``("glue::job_run", {"progression": "manual", "times": 3})``."""
+        self._send(
+            "/moto-api/state-manager/set-transition",
+            {"model_name": model_name, "transition": transition},
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Requests answered per operation (``{"StartJobRun": 50, "GetJobRuns": 31, ...}``)."""
+        counts: dict[str, int] = self._send("/__counts", method="GET")
+        return counts
+
+    def reset_counts(self) -> dict[str, int]:
+        """The counts so far; counting starts again from zero."""
+        counts: dict[str, int] = self._send("/__counts")
+        return counts
+
+
+def main() -> None:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            """Not one line per request: thousands of polls would bury the errors."""
+
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple("127.0.0.1", args.port, counting(app), threaded=True, request_handler=QuietHandler)
+
+
+if __name__ == "__main__":
+    main()
