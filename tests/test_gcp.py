@@ -224,7 +224,7 @@ async def test_bigquery_503_blips_are_retried(fake_google_api):
 async def test_bigquery_arguments_are_checked():
     hook = AsyncGcpHook()
     with pytest.raises(HookConfigError, match="bigquery"):
-        await hook.wait_for_job("dataflow", "x")
+        await hook.wait_for_job("no-such-kind", "x")
     with pytest.raises(HookConfigError, match="project"):
         await hook.wait_for_job("bigquery", "x")
 

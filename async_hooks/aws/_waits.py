@@ -2,12 +2,15 @@
 ``BatchDescribe`` where the kind's API describes many jobs at once.
 
 The provider only describes; the core's ``_wait`` decides to poll alone or in the loop's shared
-schedule. What every wait of one kind and identifiers on one hook shares (its fetchers, its
+schedule. A kind without a batch-describe operation still joins the shared schedule, its ids
+described one call each (``FAN_OUT`` at a time per chunk), so that concurrent waits on the same
+id share one poll. What every wait of one kind and identifiers on one hook shares (its fetchers, its
 ``finish`` step, the kind's readers) is built once per hook, not once per wait.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any, TypeVar
@@ -15,8 +18,13 @@ from typing import Any, TypeVar
 from async_hooks._core.plan import BatchDescribe, PollPlan
 from async_hooks.aws._errors import AwsNotFoundError, without_answer
 from async_hooks.aws.kinds import JobKind
+from async_hooks.errors import ServiceError
 
-__all__ = ["Planner"]
+__all__ = ["FAN_OUT", "Planner"]
+
+#: Ids of a kind without a batch-describe operation described concurrently per chunk of a tick
+#: (each its own call through the pipeline, which throttles).
+FAN_OUT = 25
 
 T = TypeVar("T")
 
@@ -118,7 +126,14 @@ class Planner:
         self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any]
     ) -> dict[str, Any]:
         """One job described alone; ``NotFoundError`` when the answer does not list it."""
-        answer = await self._call(spec.service, spec.describe, **spec.params(job_id, identifiers))
+        try:
+            answer = await self._call(
+                spec.service, spec.describe, **spec.params(job_id, identifiers)
+            )
+        except ServiceError as error:
+            if error.code is not None and error.code in spec.not_yet:
+                return dict(spec.not_yet[error.code])  # "not there yet" (SSM's invocations)
+            raise
         item = spec.item(answer, job_id)
         if item is None:
             raise without_answer(
@@ -132,15 +147,14 @@ class Planner:
     def _kit(
         self, spec: JobKind, identifiers: dict[str, Any], frozen: tuple[tuple[str, str], ...]
     ) -> _Kit:
-        batch = None
-        if spec.coalescable:
-            key = ("aws", self._client_key(spec.service), spec.name, frozen)
-            batch = BatchDescribe(
-                key=key,
-                batch_max=spec.batch_max,
-                fetch_many=functools.partial(self._fetch_many, spec, identifiers),
-                fetch_one=functools.partial(self._fetch_one, spec, identifiers),
-            )
+        key = ("aws", self._client_key(spec.service), spec.name, frozen)
+        many = self._fetch_many if spec.coalescable else self._fetch_each
+        batch = BatchDescribe(
+            key=key,
+            batch_max=spec.batch_max if spec.coalescable else FAN_OUT,
+            fetch_many=functools.partial(many, spec, identifiers),
+            fetch_one=functools.partial(self._fetch_one, spec, identifiers),
+        )
         finish = None
         if spec.enrich is not None:
             finish = functools.partial(self._finish, spec)
@@ -154,6 +168,23 @@ class Planner:
         params = spec.batch_params(job_ids, identifiers)
         answer = await self._call(spec.service, spec.batch_describe or spec.describe, **params)
         return spec.batch_items(answer, job_ids)
+
+    async def _fetch_each(
+        self, spec: JobKind, identifiers: Mapping[str, Any], job_ids: list[str]
+    ) -> Mapping[str, Any]:
+        """Each id described by its own call, concurrently; an id whose call failed is left
+        out, and the shared schedule polls it alone (its error is then its own)."""
+        answers = await asyncio.gather(
+            *(self.describe_one(spec, job_id, identifiers) for job_id in job_ids),
+            return_exceptions=True,
+        )
+        found: dict[str, Any] = {}
+        for job_id, answer in zip(job_ids, answers, strict=True):
+            if isinstance(answer, asyncio.CancelledError):
+                raise answer
+            if not isinstance(answer, BaseException):
+                found[job_id] = answer
+        return found
 
     async def _fetch_one(
         self, spec: JobKind, identifiers: Mapping[str, Any], job_id: str

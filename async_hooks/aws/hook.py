@@ -10,7 +10,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from aiobotocore.session import AioSession
 
@@ -18,10 +18,16 @@ from async_hooks._core.hook import AsyncBaseHook, BaseSync
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor
 from async_hooks._core.urls import absolute_http_url
-from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollTiming, presence_plan
+from async_hooks._core.waiting import (
+    DEFAULT_TIMEOUT,
+    JobResult,
+    OnStatus,
+    PollTiming,
+    presence_plan,
+)
 from async_hooks._sync.facade import blocking
 from async_hooks.aws._config import check_settings, client_config, merged_config
-from async_hooks.aws._errors import map_botocore_error
+from async_hooks.aws._errors import AwsServiceError, map_botocore_error, without_answer
 from async_hooks.aws._session import build_session, models_loaded
 from async_hooks.aws._waits import Planner
 from async_hooks.aws.kinds import get_job_kind
@@ -101,7 +107,9 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         self._access_key: str | None = settings["aws_access_key_id"] or None
         self._secret_key: str | None = settings["aws_secret_access_key"] or None
         self._session_token: str | None = settings["aws_session_token"] or None
-        self.config_kwargs = merged_config(extra.get("config_kwargs"), config_kwargs)
+        self.config_kwargs: dict[str, Any] = merged_config(
+            extra.get("config_kwargs"), config_kwargs
+        )
         self._redact = Redactor(
             [self._secret_key, self._session_token, *(conn.secrets if conn else ())]
         )
@@ -154,22 +162,27 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         max_poll_interval: float = 300.0,
         jitter: float = 0.1,
         coalesce: bool = True,
+        on_status: OnStatus | None = None,
         **identifiers: Any,
     ) -> JobResult:
-        """Wait until an AWS job of ``kind`` ends: ``"batch"``, ``"glue"`` (``job_name=``),
-        ``"athena"``, ``"ecs"`` (``cluster=``), ``"stepfunctions"``, ``"emr-step"``
-        (``cluster_id=``), ``"sagemaker-training"``, or a registered kind.
+        """Wait until an AWS job of ``kind`` ends: a built-in kind (the table of kinds in
+        docs/aws.md lists each with its identifiers, such as ``job_name=`` for ``"glue"``, its
+        states and its failure reason; ``async_hooks.aws.job_kinds()`` lists them too) or a
+        registered kind.
 
         Concurrent waits of a kind with a batch-describe operation (``batch``, ``athena``,
-        ``ecs``; ``glue`` through ``GetJobRuns`` pages) share their polls, whenever each began:
-        the loop's shared schedule for this connection, kind and identifiers describes every
-        pending id per tick, up to the API's maximum per call (``jitter`` does not apply
-        there). ``coalesce=False`` polls alone."""
+        ``ecs``, ``emr-step``, ``codebuild``, ``glue-crawler``; ``glue`` through ``GetJobRuns``
+        pages) share their polls, whenever each began: the loop's shared schedule for this
+        connection, kind and identifiers describes every pending id per tick, up to the API's
+        maximum per call (``jitter`` does not apply there); waits of other kinds on the same id
+        share one describe call per tick. ``coalesce=False`` polls alone. ``on_status(result)``
+        is called at each status change with the ``JobResult`` so far (see the observability
+        docs)."""
         spec = get_job_kind(kind)
         spec.params(job_id, identifiers)  # names a missing or unknown identifier now
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
         plan = self._planner.plan(spec, job_id, identifiers, coalesce=coalesce)
-        return await self._wait(plan, timing)
+        return await self._wait(plan, timing, on_status)
 
     async def wait_for_s3_key(
         self,
@@ -181,8 +194,10 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         backoff: float = 1.0,
         max_poll_interval: float = 60.0,
         jitter: float = 0.1,
+        on_status: OnStatus | None = None,
     ) -> JobResult:
-        """Wait until ``s3://bucket/key`` exists (HeadObject; a 404 means "not yet")."""
+        """Wait until ``s3://bucket/key`` exists (HeadObject; a 404 means "not yet");
+        ``on_status`` is told ``ABSENT`` and then ``PRESENT``."""
         if not bucket or not key:
             raise HookConfigError("bucket and key must be non-empty")
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
@@ -190,11 +205,41 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         async def head() -> dict[str, Any]:
             return await self.call("s3", "head_object", Bucket=bucket, Key=key)
 
-        return await self._wait(presence_plan("s3-key", f"s3://{bucket}/{key}", head), timing)
+        plan = presence_plan("s3-key", f"s3://{bucket}/{key}", head)
+        return await self._wait(plan, timing, on_status)
+
+    async def cancel_job(self, kind: str, job_id: str, /, **identifiers: Any) -> None:
+        """Stop a job of ``kind`` through its API (Batch ``TerminateJob``, Glue
+        ``BatchStopJobRun``, ECS ``StopTask``, ...; the table in docs/aws.md says which), with
+        the identifiers its waits take. ``HookConfigError`` for a kind whose API cannot stop a
+        job; a stop the answer refuses (Glue's ``Errors``, EMR's ``FAILED``) is a
+        ``ServiceError``."""
+        spec = get_job_kind(kind)
+        spec.params(job_id, identifiers)  # names a missing or unknown identifier
+        if spec.cancel is None:
+            raise HookConfigError(
+                f"job kind {kind!r} has no cancel operation: its API cannot stop one"
+            )
+        cancel = spec.cancel
+        params = cancel.params(job_id, identifiers, spec.identifiers)
+        answer = await self.call(spec.service, cancel.operation, **params)
+        refused = cancel.refusal(answer) if cancel.refusal is not None else None
+        if refused is not None:
+            code, message = refused
+            raise without_answer(
+                AwsServiceError,
+                self._redact(
+                    f"{spec.service}.{cancel.operation} refused to stop {kind} job"
+                    f" {job_id!r}: {code}: {message}".rstrip(": ")
+                ),
+                code=code,
+                operation=cancel.operation,
+            )
 
     @property
     def sync(self) -> AwsSync:
-        """Blocking twins of ``call``, ``get_client``, ``wait_for_job``, ``wait_for_s3_key``."""
+        """Blocking twins of ``call``, ``get_client``, ``wait_for_job``, ``wait_for_s3_key``,
+        ``cancel_job``."""
         return AwsSync(self)
 
     # ------------------------------------------------------------------ provider hooks
@@ -289,10 +334,11 @@ class AwsSync(BaseSync):
 
     __slots__ = ()
 
-    call = blocking(AsyncAwsHook.call)
-    get_client = blocking(AsyncAwsHook.get_client)
-    wait_for_job = blocking(AsyncAwsHook.wait_for_job)
-    wait_for_s3_key = blocking(AsyncAwsHook.wait_for_s3_key)
+    call: Final = blocking(AsyncAwsHook.call)
+    get_client: Final = blocking(AsyncAwsHook.get_client)
+    wait_for_job: Final = blocking(AsyncAwsHook.wait_for_job)
+    wait_for_s3_key: Final = blocking(AsyncAwsHook.wait_for_s3_key)
+    cancel_job: Final = blocking(AsyncAwsHook.cancel_job)
 
 
 def _check_endpoint(endpoint: str | None) -> str | None:

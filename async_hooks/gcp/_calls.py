@@ -2,9 +2,9 @@
 ways a call goes through the pipeline (``AsyncBaseHook._call``).
 
 - Cloud Storage: through gcloud-aio's ``Storage`` on the shared session (``_storage_call``).
-- Every other Google REST API (operations, BigQuery): one GET on the shared session with
-  ``async_hooks._rest.exchange``, which maps answers and aiohttp errors as the HTTP hook does
-  (``_get_json``).
+- Every other Google REST API (operations, BigQuery, Dataproc, Dataflow, Vertex AI, Cloud
+  Build, Cloud Run): one request on the shared session with ``async_hooks._rest.exchange``,
+  which maps answers and aiohttp errors as the HTTP hook does (``_rest_json``).
 
 Both put the token's bearer header on first (``_bearer``): a token that cannot be obtained
 fails and maps here, not inside gcloud-aio.
@@ -71,22 +71,40 @@ class GcpCalls(AsyncBaseHook[GcpClient]):
         return await self._call("storage", operation, with_token, idempotent=idempotent)
 
     async def _get_json(self, service: str, url: URL) -> dict[str, Any]:
+        return await self._rest_json(service, "get", "GET", url)
+
+    async def _rest_json(
+        self,
+        service: str,
+        operation: str,
+        method: str,
+        url: URL,
+        *,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """One REST call on the shared session; its JSON object answer (an empty body is
+        ``{}``: some cancel methods answer nothing)."""
+
         async def run(client: GcpClient) -> dict[str, Any]:
             headers = CIMultiDict(await self._bearer(client))
             answer = await exchange(
                 client.session,
-                "GET",
+                method,
                 url,
                 headers=CIMultiDictProxy(headers),
                 redact=self._redact,
+                json=body,
                 provider=self.provider,
             )
-            body = answer.json()
-            if not isinstance(body, dict):
-                raise HookConfigError(f"GET {url.path} did not answer a JSON object")
-            return body
+            if method != "GET" and not answer.body.strip():
+                return {}
+            found = answer.json()
+            if not isinstance(found, dict):
+                raise HookConfigError(f"{method} {url.path} did not answer a JSON object")
+            return found
 
-        return await self._call(service, "get", run)
+        return await self._call(service, operation, run, idempotent=idempotent)
 
     async def _bearer(self, client: GcpClient) -> dict[str, str]:
         if client.token is None:

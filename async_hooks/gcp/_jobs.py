@@ -1,74 +1,43 @@
-"""``AsyncGcpHook``'s waits on Google's REST APIs: google.longrunning operations
-(``wait_for_operation``) and BigQuery jobs (``wait_for_job("bigquery", ...)``), each a
-``PollPlan`` whose describe is one GET (``_get_json``)."""
+"""``AsyncGcpHook``'s job waits and cancels on Google's REST APIs, one kind table
+(``async_hooks.gcp.kinds``) for BigQuery, Dataproc, Dataflow, Vertex AI, Cloud Build and Cloud
+Run.
+
+A wait is a ``PollPlan`` whose describe is one GET (``_rest_json``). No Google job API describes
+many ids in one call, so each plan's ``BatchDescribe`` has a batch of one: it joins the loop's
+shared schedule for its hook, kind, project, location and identifiers, where concurrent waits on
+the same job share one poll per tick.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Hashable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from yarl import URL
 
-from async_hooks._core.paths import MISSING, lookup
-from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._core.plan import BatchDescribe
+from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, OnStatus, PollPlan, PollTiming
 from async_hooks.errors import HookConfigError
-from async_hooks.gcp._calls import GcpCalls
-from async_hooks.gcp._settings import api_root_url
+from async_hooks.gcp._operations import OperationMethods, with_verb
+from async_hooks.gcp._urls import google_url
+from async_hooks.gcp.kinds import GcpJobKind, JobRef, get_job_kind
 
-__all__ = ["BIGQUERY_ROOT", "OPERATION_TIMEOUT", "JobMethods"]
+__all__ = ["BIGQUERY_ROOT", "JobMethods"]
 
 BIGQUERY_ROOT = "https://bigquery.googleapis.com"
-#: A finite default for operations: google-api-core's async futures wait forever by default.
-OPERATION_TIMEOUT = 3600.0
+
+_Key = tuple[Hashable, ...]
 
 
-class JobMethods(GcpCalls):
-    """Waits on operations and BigQuery jobs."""
+class JobMethods(OperationMethods):
+    """Waits on, and cancels, the jobs of every kind in ``async_hooks.gcp.kinds``."""
 
-    async def wait_for_operation(
-        self,
-        name_or_url: str,
-        *,
-        api_root: str | None = None,
-        poll_interval: float = 5.0,
-        timeout: float | None = OPERATION_TIMEOUT,
-        backoff: float = 1.0,
-        max_poll_interval: float = 60.0,
-        jitter: float = 0.1,
-    ) -> JobResult:
-        """Poll a google.longrunning Operation (by full URL, or by its name under ``api_root``,
-        e.g. ``https://dataproc.googleapis.com/v1``) until ``done``; an ``error`` raises
-        ``JobFailedError`` with its message. The default timeout is an hour, not forever."""
-        url = self._operation_url(name_or_url, api_root)
-        timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
-
-        async def describe() -> dict[str, Any]:
-            return await self._get_json("operations", url)
-
-        def status_of(operation: dict[str, Any]) -> str:
-            if not operation.get("done"):
-                return "RUNNING"
-            return "FAILED" if operation.get("error") else "DONE"
-
-        def reason_of(operation: dict[str, Any]) -> str | None:
-            error = operation.get("error") or {}
-            message = error.get("message")
-            code = error.get("code")
-            return f"{message} (code {code})" if message and code is not None else message
-
-        plan = PollPlan(
-            "operation",
-            name_or_url,
-            describe,
-            status_of,
-            frozenset({"DONE"}),
-            frozenset({"FAILED"}),
-            reason_of,
-        )
-        return await self._wait(plan, timing)
+    _job_kits: dict[_Key, BatchDescribe]
 
     async def wait_for_job(
         self,
+        /,
         kind: str,
         job_id: str,
         *,
@@ -79,66 +48,124 @@ class JobMethods(GcpCalls):
         backoff: float = 1.0,
         max_poll_interval: float = 60.0,
         jitter: float = 0.1,
+        coalesce: bool = True,
+        on_status: OnStatus | None = None,
+        **identifiers: Any,
     ) -> JobResult:
-        """Wait on a BigQuery job (``kind="bigquery"``): ``jobs.get`` until ``status.state`` is
-        ``DONE``; ``status.errorResult`` then raises ``JobFailedError`` with its message."""
-        if kind != "bigquery":
-            raise HookConfigError(f"unknown GCP job kind {kind!r}; known: bigquery")
-        if not isinstance(job_id, str) or not job_id:
-            raise HookConfigError("job_id must be a non-empty string")
-        project = project or self.project
-        if not project:
-            raise HookConfigError("BigQuery needs a project: pass project= or set it on the hook")
-        root = self.api_root or BIGQUERY_ROOT
-        url = URL(
-            f"{root}/bigquery/v2/projects/{quote(project, safe='')}/jobs/{quote(job_id, safe='')}",
-            encoded=True,
-        )
-        if location:
-            url = url.with_query(location=location)
+        """Wait until a Google Cloud job ends: ``"bigquery"``, ``"dataproc"``,
+        ``"dataproc-batch"``, ``"dataflow"``, ``"vertex-custom-job"``, ``"vertex-pipeline"``,
+        ``"cloud-build"`` or ``"cloud-run-job"`` (``job=``); see ``async_hooks.gcp.kinds``.
+
+        ``job_id`` is the short id (the project from the hook or ``project=``, ``location=``)
+        or the full resource name, whose project and location are used. A failure state raises
+        ``JobFailedError`` with the kind's reason (BigQuery's ``status.errorResult.message``,
+        Dataproc's ``status.details``...). Concurrent waits on one job share its polls
+        (``coalesce=False`` polls alone; ``jitter`` applies only then). ``on_status(result)``
+        is called at each status change with the ``JobResult`` so far."""
+        spec = get_job_kind(kind)
+        ref = self._job_ref(spec, job_id, location, project, identifiers)
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
+        url = self._job_url(ref)
 
         async def describe() -> dict[str, Any]:
-            return await self._get_json("bigquery", url)
-
-        def status_of(job: dict[str, Any]) -> str:
-            state = lookup(job, "status.state")
-            if state is MISSING:
-                raise HookConfigError(f"BigQuery job {job_id} answer has no status.state")
-            if state == "DONE" and lookup(job, "status.errorResult") not in (MISSING, None):
-                return "DONE_WITH_ERROR"
-            return str(state)
-
-        def reason_of(job: dict[str, Any]) -> str | None:
-            message = lookup(job, "status.errorResult.message")
-            return None if message is MISSING else str(message)
-
-        def verdict(job: dict[str, Any], status: str) -> bool | None:
-            if status == "DONE":
-                return True
-            return False if status == "DONE_WITH_ERROR" else None
+            return await self._rest_json(spec.service, "get", "GET", url)
 
         plan = PollPlan(
-            "bigquery",
+            spec.name,
             job_id,
             describe,
-            status_of,
-            frozenset({"DONE"}),
-            frozenset({"DONE_WITH_ERROR"}),
-            reason_of,
-            verdict,
+            spec.status_of,
+            spec.success,
+            spec.failure,
+            spec.reason_of,
+            spec.verdict,
+            self._job_batch(ref) if coalesce else None,
         )
-        return await self._wait(plan, timing)
+        return await self._wait(plan, timing, on_status)
 
-    def _operation_url(self, name_or_url: str, api_root: str | None) -> URL:
-        if not isinstance(name_or_url, str) or not name_or_url:
-            raise HookConfigError("name_or_url must be an operation name or URL")
-        if name_or_url.startswith(("https://", "http://")):
-            return URL(name_or_url)
-        root = api_root_url("api_root", api_root) or self.api_root
-        if root is None:
-            raise HookConfigError(
-                f"operation {name_or_url!r} is a name: pass api_root= (e.g. "
-                "'https://dataproc.googleapis.com/v1') or a full URL"
+    async def cancel_job(
+        self,
+        kind: str,
+        job_id: str,
+        /,
+        *,
+        location: str | None = None,
+        project: str | None = None,
+        **identifiers: Any,
+    ) -> dict[str, Any]:
+        """Ask Google to cancel a job, named as ``wait_for_job`` names it: BigQuery
+        ``jobs.cancel``, Dataproc ``jobs.cancel``, Dataflow ``jobs.update`` to
+        ``JOB_STATE_CANCELLED``, Vertex AI and Cloud Build ``:cancel``, Cloud Run
+        ``executions.cancel``; a Dataproc batch has no cancel method, so the operation that
+        runs it (the batch's ``operation``) is cancelled. Returns the API's answer; the job
+        ends later, in its cancelled state. A kind without a cancel raises ``HookConfigError``."""
+        spec = get_job_kind(kind)
+        cancel = spec.cancel
+        if cancel is None:
+            raise HookConfigError(f"GCP job kind {spec.name!r} cannot be cancelled")
+        ref = self._job_ref(spec, job_id, location, project, identifiers)
+        if cancel.via_field is not None:
+            job = await self._rest_json(spec.service, "get", "GET", self._job_url(ref))
+            operation = job.get(cancel.via_field)
+            if not isinstance(operation, str) or not operation.startswith("projects/"):
+                raise HookConfigError(
+                    f"{spec.name} job {job_id} has no {cancel.via_field} to cancel"
+                )
+            url = google_url(self.api_root, ref.host, f"/{spec.version}/{operation}")
+            return await self._rest_json(
+                spec.service, "cancel", "POST", with_verb(url, ":cancel"), body={}
             )
-        return URL(f"{root}/{name_or_url.lstrip('/')}")
+        url = with_verb(self._job_url(ref), cancel.suffix)
+        return await self._rest_json(
+            spec.service, "cancel", cancel.method, url, body=cancel.body(ref)
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _job_ref(
+        self,
+        spec: GcpJobKind,
+        job_id: str,
+        location: str | None,
+        project: str | None,
+        identifiers: Mapping[str, Any],
+    ) -> JobRef:
+        values = dict(identifiers)
+        if location is not None:
+            values["location"] = location
+        return spec.resolve(job_id, project or self.project, values)
+
+    def _job_url(self, ref: JobRef) -> URL:
+        return google_url(self.api_root, ref.host, ref.path(), ref.query())
+
+    def _job_batch(self, ref: JobRef) -> BatchDescribe:
+        """The shared schedule's fetchers for the waits of one kind, project, location and
+        identifiers on this hook: built once, so that equal keys share one schedule."""
+        spec = ref.kind
+        values = tuple(sorted(ref.values.items()))
+        key: _Key = ("gcp", self._client_key(spec.service), self.api_root, spec.name,
+                     ref.project, ref.location, values)  # fmt: skip
+        batch = self._job_kits.get(key)
+        if batch is None:
+            context = dict(ref.values)
+            if ref.location is not None:
+                context["location"] = ref.location
+            batch = self._job_kits[key] = BatchDescribe(
+                key=key,
+                batch_max=1,
+                fetch_many=_nothing,
+                fetch_one=functools.partial(self._describe, spec, ref.project, context),
+            )
+        return batch
+
+    async def _describe(
+        self, spec: GcpJobKind, project: str, values: Mapping[str, str], job_id: str
+    ) -> dict[str, Any]:
+        """One job described, for the shared schedule's tick."""
+        ref = spec.resolve(job_id, project, values)
+        return await self._rest_json(spec.service, "get", "GET", self._job_url(ref))
+
+
+async def _nothing(job_ids: list[str]) -> Mapping[str, Any]:
+    """No Google job API describes many ids in one call: the tick describes each id alone."""
+    return {}

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollTiming, presence_plan
+from async_hooks._core.waiting import (
+    DEFAULT_TIMEOUT,
+    JobResult,
+    OnStatus,
+    PollTiming,
+    presence_plan,
+)
 from async_hooks.errors import NotFoundError
 from async_hooks.gcp._calls import GcpCalls, GcpClient
 from async_hooks.gcp._settings import check_names
@@ -120,15 +126,18 @@ class StorageMethods(GcpCalls):
         backoff: float = 1.0,
         max_poll_interval: float = 60.0,
         jitter: float = 0.1,
+        on_status: OnStatus | None = None,
     ) -> JobResult:
-        """Wait until ``gs://bucket/name`` exists (a 404 means "not yet")."""
+        """Wait until ``gs://bucket/name`` exists (a 404 means "not yet"); ``on_status`` is
+        told ``ABSENT`` and then ``PRESENT``."""
         check_names(bucket, name)
         timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
 
         async def head() -> dict[str, Any]:
             return await self._metadata(bucket, name)
 
-        return await self._wait(presence_plan("gcs-object", f"gs://{bucket}/{name}", head), timing)
+        plan = presence_plan("gcs-object", f"gs://{bucket}/{name}", head)
+        return await self._wait(plan, timing, on_status)
 
     async def _metadata(self, bucket: str, name: str) -> dict[str, Any]:
         async def run(client: GcpClient) -> dict[str, Any]:

@@ -19,10 +19,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import weakref
 from typing import Any
 
 from gcloud.aio.auth import Token
+
+from async_hooks.errors import HookConfigError
 
 __all__ = ["SharedToken", "build_token"]
 
@@ -76,6 +79,20 @@ _ACQUIRE_ONCE: Any = Token.acquire_access_token.__wrapped__
 
 
 def build_token(data: dict[str, Any] | None, session: Any, scopes: list[str]) -> SharedToken:
-    """A shared token on ``session``: from the credentials data, else application defaults."""
+    """A shared token on ``session``: from the credentials data, else application defaults.
+
+    Application defaults read the file ``GOOGLE_APPLICATION_CREDENTIALS`` names (gcloud-aio
+    before 5.6: also one under ``CLOUDSDK_CONFIG``): a file that is not there is configuration,
+    not an ``OSError`` to retry."""
     service_file = io.StringIO(json.dumps(data)) if data is not None else None
-    return SharedToken(service_file=service_file, session=session, scopes=scopes)
+    try:
+        return SharedToken(service_file=service_file, session=session, scopes=scopes)
+    except OSError as error:
+        if data is not None:
+            raise
+        why = error.strerror or type(error).__name__
+        if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+            where = "GOOGLE_APPLICATION_CREDENTIALS names a file that cannot be read"
+        else:
+            where = "CLOUDSDK_CONFIG holds no readable application_default_credentials.json"
+        raise HookConfigError(f"{where}: {why}") from None

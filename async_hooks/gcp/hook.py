@@ -1,7 +1,8 @@
-"""``AsyncGcpHook``: Cloud Storage, long-running operations and BigQuery jobs on gcloud-aio.
+"""``AsyncGcpHook``: Cloud Storage, long-running operations and Google Cloud jobs.
 
-The hook is its settings and provider hooks (here) and two method groups: Cloud Storage
-(``_storage``) and waits on Google's REST APIs (``_jobs``), both on the calls in ``_calls``.
+The hook is its settings and provider hooks (here) and three method groups: Cloud Storage
+(``_storage``, on gcloud-aio), operations (``_operations``) and jobs of every kind in
+``async_hooks.gcp.kinds`` (``_jobs``), all on the calls in ``_calls``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from gcloud.aio.storage import Storage
@@ -34,7 +35,12 @@ __all__ = ["AsyncGcpHook", "GcpSync"]
 
 
 class AsyncGcpHook(StorageMethods, JobMethods):
-    """Cloud Storage, google.longrunning operations and BigQuery jobs.
+    """Cloud Storage, google.longrunning operations and Google Cloud jobs (BigQuery, Dataproc,
+    Dataflow, Vertex AI, Cloud Build, Cloud Run): waits and cancels.
+
+    ``api_root`` replaces the scheme and host of every Google API the hook calls (Cloud
+    Storage too, unless ``storage_api_root`` is given) and keeps each API's real path, so one
+    local server can stand in for all of them.
 
     Credentials: ``service_file`` (a path, a JSON string or a mapping), else the connection
     ``conn_id`` names (Airflow's ``google_cloud_platform``: extras ``project``, ``key_path``,
@@ -70,27 +76,30 @@ class AsyncGcpHook(StorageMethods, JobMethods):
         self._service_data = load_service_data(service_file)
         if scopes is None and extra.get("scope"):
             scopes = [s.strip() for s in str(extra["scope"]).split(",") if s.strip()]
-        self.scopes = check_scopes(scopes)
+        self.scopes: list[str] = check_scopes(scopes)
         if project is not None and (not isinstance(project, str) or not single_line(project)):
             raise HookConfigError("project must be a single-line string, such as 'my-project'")
-        self.project = (
+        self.project: str | None = (
             project
             or extra.get("project")
             or (self._service_data or {}).get("project_id")
             or os.environ.get("GOOGLE_CLOUD_PROJECT")
             or None
         )
-        self.api_root = api_root_url("api_root", api_root)
-        self.storage_api_root = api_root_url("storage_api_root", storage_api_root)
+        self.api_root: str | None = api_root_url("api_root", api_root)
+        # Cloud Storage goes through gcloud-aio, which puts its real paths under a root too.
+        storage_root = api_root_url("storage_api_root", storage_api_root)
+        self.storage_api_root: str | None = storage_root or self.api_root
         if not is_finite_number(timeout) or timeout <= 0:
             raise HookConfigError("timeout must be a finite number of seconds > 0")
-        self.timeout = float(timeout)
+        self.timeout: float = float(timeout)
         self._anonymous = self._service_data is None and bool(
             os.environ.get("STORAGE_EMULATOR_HOST")
         )
         self._redact = Redactor([*secrets_of(self._service_data), *(conn.secrets if conn else ())])
         identity = json.dumps([self._service_data, self.scopes, self._anonymous], sort_keys=True)
         self._identity = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self._job_kits = {}
 
     @property
     def sync(self) -> GcpSync:
@@ -148,11 +157,13 @@ class GcpSync(BaseSync):
 
     __slots__ = ()
 
-    upload = blocking(AsyncGcpHook.upload)
-    download = blocking(AsyncGcpHook.download)
-    exists = blocking(AsyncGcpHook.exists)
-    list_objects = blocking(AsyncGcpHook.list_objects)
-    delete = blocking(AsyncGcpHook.delete)
-    wait_for_object = blocking(AsyncGcpHook.wait_for_object)
-    wait_for_operation = blocking(AsyncGcpHook.wait_for_operation)
-    wait_for_job = blocking(AsyncGcpHook.wait_for_job)
+    upload: Final = blocking(AsyncGcpHook.upload)
+    download: Final = blocking(AsyncGcpHook.download)
+    exists: Final = blocking(AsyncGcpHook.exists)
+    list_objects: Final = blocking(AsyncGcpHook.list_objects)
+    delete: Final = blocking(AsyncGcpHook.delete)
+    wait_for_object: Final = blocking(AsyncGcpHook.wait_for_object)
+    wait_for_operation: Final = blocking(AsyncGcpHook.wait_for_operation)
+    wait_for_job: Final = blocking(AsyncGcpHook.wait_for_job)
+    cancel_job: Final = blocking(AsyncGcpHook.cancel_job)
+    cancel_operation: Final = blocking(AsyncGcpHook.cancel_operation)

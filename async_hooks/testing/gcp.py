@@ -1,4 +1,5 @@
-"""GCP test servers: a GCS emulator, and a scripted API for operations, BigQuery and tokens."""
+"""GCP test servers: a GCS emulator, and a scripted API for operations, jobs of every kind
+(BigQuery, Dataproc, Dataflow, Vertex AI, Cloud Build, Cloud Run) and tokens."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class GcsEmulator:
         from gcp_storage_emulator.server import create_server
 
         self._server = create_server("127.0.0.1", 0, in_memory=True)
-        self.url = ""
+        self.url: str = ""
 
     def start(self) -> GcsEmulator:
         self._server.start()
@@ -65,9 +66,14 @@ class FakeGoogleApi:
       a 4xx with ``{"error": "invalid_grant"}``, a 5xx with ``{"error": "internal_failure"}``.
     - ``token_delay``: seconds each grant takes. ``hold_tokens()`` makes grants wait until
       ``release_tokens()`` (from any thread): a refresh the test knows is in flight.
+    - ``resources``: answers by REST path (``/v1/projects/p/regions/r/jobs/j``), in order (the
+      last one repeats): any Google API behind the hook's ``api_root``, which keeps each API's
+      real path. ``calls``: every other request to those paths (a cancel), in order, as
+      ``(method, path and query, JSON body or None)``; each is answered with
+      ``answers.get(f"{method} {path}", {})``.
     - ``tokens``: the tokens granted; ``refreshes``: grants; ``token_requests``: every request
-      to ``/token`` (refused or granted, counted on arrival); ``requests``: operation and job
-      requests by path.
+      to ``/token`` (refused or granted, counted on arrival); ``requests``: operation, job and
+      resource requests by path.
 
     The server's loop runs on another thread: a test waits for it to get somewhere with
     ``await async_hooks.testing.jobserver.until(lambda: api.token_requests == 1)``.
@@ -75,6 +81,9 @@ class FakeGoogleApi:
 
     operations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[tuple[str, str, Any]] = field(default_factory=list)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[int] = field(default_factory=list)
     token_failures: list[int] = field(default_factory=list)
     token_delay: float = 0.0
@@ -161,10 +170,23 @@ def fake_google_api_app(api: FakeGoogleApi) -> web.Application:
             return web.json_response({"error": {"code": 401}}, status=401)
         return scripted(api.jobs.get(request.match_info["job_id"]))
 
+    async def resource(request: web.Request) -> web.Response:
+        api.requests[request.path] += 1
+        if not authorized(request):
+            return web.json_response({"error": {"code": 401}}, status=401)
+        if request.method == "GET":
+            return scripted(api.resources.get(request.path))
+        body = await request.json() if request.can_read_body else None
+        api.calls.append((request.method, request.path_qs, body))
+        if api.failures:
+            return web.json_response({"error": {"message": "injected"}}, status=api.failures.pop(0))
+        return web.json_response(api.answers.get(f"{request.method} {request.path}", {}))
+
     app = web.Application()
     app.router.add_post("/token", token)
     app.router.add_get("/v1/{name:.*operations/.*}", operation)
     app.router.add_get("/bigquery/v2/projects/{project}/jobs/{job_id}", job)
+    app.router.add_route("*", "/{path:.*}", resource)  # every other Google API path
     return app
 
 

@@ -1,0 +1,143 @@
+"""``JobKind``: how to wait on one kind of AWS job, as a declarative row (the tables are in
+``kinds.py`` and ``_catalog.py``, the registry in ``kinds.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from async_hooks._core.paths import MISSING, lookup
+from async_hooks.aws._cancel import CancelSpec
+from async_hooks.aws._context import KindContext
+from async_hooks.errors import HookConfigError
+
+__all__ = ["BatchFetcher", "Enricher", "JobKind"]
+
+#: Adds what the verdict needs to a payload in a ``terminal`` state (ECS: essential containers).
+Enricher = Callable[[KindContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+#: Describes many jobs where the API has no describe-by-ids (Glue: ``GetJobRuns`` pages).
+BatchFetcher = Callable[
+    [KindContext, list[str], Mapping[str, Any]], Awaitable[Mapping[str, dict[str, Any]]]
+]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How to wait on one kind of AWS job.
+
+    ``item_path`` locates the job in the describe answer: ``""`` is the answer itself, a path to
+    a dict is the job, a path to a list is searched for the item whose ``item_id_path`` equals
+    (or, for ARNs, ends with) the id. ``identifiers`` maps required keyword arguments of
+    ``wait_for_job`` to API parameters (Glue's ``job_name=`` -> ``JobName``). ``verdict`` decides
+    success (True), failure (False) or not yet (None) when the states alone cannot (ECS);
+    ``enrich(context, item)`` returns the item with what the verdict needs, once the job is in
+    a ``terminal`` state (once per wake-up, not per poll). ``batch_fetch(context, ids,
+    identifiers)`` replaces the one-call batch describe where the API has no describe-by-ids
+    and lists recent jobs instead (Glue's ``GetJobRuns``). Both talk to a ``KindContext``.
+    ``not_yet`` maps error codes of the describe call that mean "not there yet" to the payload
+    that stands for it (SSM's ``InvocationDoesNotExist`` right after ``SendCommand``).
+    ``cancel`` says how ``cancel_job`` stops a job of the kind (None: the API cannot).
+    """
+
+    name: str
+    service: str
+    describe: str
+    id_param: str
+    item_path: str
+    status_path: str
+    success: frozenset[str]
+    failure: frozenset[str]
+    reason_paths: tuple[str, ...] = ()
+    id_is_list: bool = False
+    item_id_path: str | None = None
+    identifiers: Mapping[str, str] = field(default_factory=dict)
+    batch_describe: str | None = None
+    batch_max: int = 1
+    batch_id_param: str | None = None
+    batch_item_path: str | None = None
+    batch_item_id_path: str | None = None
+    terminal: frozenset[str] = frozenset()
+    verdict: Callable[[dict[str, Any], str], bool | None] | None = None
+    enrich: Enricher | None = None
+    batch_fetch: BatchFetcher | None = None
+    not_yet: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    cancel: CancelSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.success & self.failure:
+            raise HookConfigError(f"job kind {self.name!r}: a state is both success and failure")
+        if self.id_is_list and not self.item_id_path:
+            raise HookConfigError(f"job kind {self.name!r}: list answers need item_id_path")
+        if self.batch_max < 1:
+            raise HookConfigError(f"job kind {self.name!r}: batch_max must be >= 1")
+
+    @property
+    def coalescable(self) -> bool:
+        return self.batch_describe is not None and self.batch_max > 1
+
+    def batch_params(self, job_ids: list[str], identifiers: Mapping[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {self.batch_id_param or self.id_param: list(job_ids)}
+        for keyword, api_name in self.identifiers.items():
+            params[api_name] = identifiers[keyword]
+        return params
+
+    def batch_items(self, answer: dict[str, Any], job_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The answer's items by the id each was asked for (ARNs match their short ids)."""
+        items = lookup(answer, self.batch_item_path or self.item_path)
+        id_path = self.batch_item_id_path or self.item_id_path or ""
+        by_value: dict[str, dict[str, Any]] = {}
+        for entry in items if isinstance(items, list) else []:
+            value = lookup(entry, id_path)
+            if isinstance(value, str):
+                by_value[value] = dict(entry)
+        found: dict[str, dict[str, Any]] = {}
+        for job_id in job_ids:
+            if job_id in by_value:
+                found[job_id] = by_value[job_id]
+                continue
+            suffix = f"/{job_id}"
+            for value, entry in by_value.items():
+                if value.endswith(suffix):
+                    found[job_id] = entry
+                    break
+        return found
+
+    def params(self, job_id: str, identifiers: Mapping[str, Any]) -> dict[str, Any]:
+        """The describe call's parameters; names missing or unknown identifiers."""
+        if not isinstance(job_id, str) or not job_id:
+            raise HookConfigError(f"{self.name} job id must be a non-empty string")
+        missing = sorted(set(self.identifiers) - set(identifiers))
+        unknown = sorted(set(identifiers) - set(self.identifiers))
+        if missing or unknown:
+            wanted = ", ".join(f"{k}=" for k in self.identifiers) or "no identifiers"
+            raise HookConfigError(
+                f"{self.name} waits take {wanted}; missing {missing}, unknown {unknown}"
+            )
+        params: dict[str, Any] = {self.id_param: [job_id] if self.id_is_list else job_id}
+        for keyword, api_name in self.identifiers.items():
+            params[api_name] = identifiers[keyword]
+        return params
+
+    def item(self, answer: dict[str, Any], job_id: str) -> dict[str, Any] | None:
+        """The job's entry in a describe answer, or None when the answer does not list it."""
+        found = lookup(answer, self.item_path) if self.item_path else answer
+        if isinstance(found, list):
+            for entry in found:
+                value = lookup(entry, self.item_id_path or "")
+                if isinstance(value, str) and (value == job_id or value.endswith(f"/{job_id}")):
+                    return dict(entry)
+            return None
+        return dict(found) if isinstance(found, Mapping) else None
+
+    def status_of(self, item: dict[str, Any]) -> str:
+        value = lookup(item, self.status_path)
+        return "UNKNOWN" if value is MISSING or value is None else str(value)
+
+    def reason_of(self, item: dict[str, Any]) -> str | None:
+        parts = []
+        for path in self.reason_paths:
+            value = lookup(item, path)
+            if value is not MISSING and value not in (None, ""):
+                parts.append(str(value))
+        return ": ".join(parts) or None
