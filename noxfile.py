@@ -5,8 +5,10 @@ The README's commands install nox and run these; nothing else needs installing b
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
@@ -53,9 +55,27 @@ def airflow(session: nox.Session) -> None:
     AIRFLOW_HOME, made by the tests) and a moto server, on every CPython present."""
     if not _present(str(session.python)):
         session.skip(f"python{session.python} is not installed here")
-    session.install("-e", ".[aws,gcp,airflow]", *_group("test"))
+    # The Amazon provider: its waiters are what tests/with_airflow/test_verdict_drift.py checks
+    # our AWS verdicts against.
+    session.install("-e", ".[aws,gcp,airflow]", "apache-airflow-providers-amazon", *_group("test"))
     args = session.posargs or ["tests/with_airflow", "tests/test_public_api.py"]
     session.run("pytest", "-p", "no:cacheprovider", "-W", AIRFLOW_WARNING, *args)
+
+
+#: What Airflow needs for PostgreSQL beside itself: a sync driver and its async engine's.
+DEPLOYMENT_DRIVERS = ["psycopg2-binary>=2.9", "asyncpg>=0.29"]
+
+
+@nox.session(python="3.11")
+def airflow_deployment(session: nox.Session) -> None:
+    """A real Airflow deployment on 127.0.0.1 (PostgreSQL, api-server, scheduler, dag-processor,
+    two triggerers, moto), started by ``async_hooks.testing.deployment``; tests/deployment on it."""
+    if not _present(str(session.python)):
+        session.skip(f"python{session.python} is not installed here")
+    session.install("-e", ".[aws,airflow]", *_group("test"), *DEPLOYMENT_DRIVERS)
+    session.env["ASYNC_HOOKS_DEPLOYMENT"] = "1"  # tests/deployment is collected only then
+    args = session.posargs or ["tests/deployment"]
+    session.run("pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-W", AIRFLOW_WARNING, *args)
 
 
 @nox.session
@@ -66,18 +86,40 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+#: The least ``pyright --verifytypes`` completeness the public API may have (a fraction).
+VERIFYTYPES_MIN = 0.95
+
+
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package, and pyright's type completeness of its public API."""
     session.install("-e", ".[aws,gcp,uvloop]", *_group("typing"))
     session.run("mypy", "--strict", "async_hooks")
+    # --verifytypes exits 1 for any incomplete symbol; the gate is the score, read from JSON.
+    report = session.run(
+        "pyright", "--verifytypes", "async_hooks", "--ignoreexternal", "--outputjson",
+        silent=True, success_codes=[0, 1],
+    )  # fmt: skip
+    text = str(report)  # stderr is merged in: a "new pyright version" notice may precede it
+    score = json.loads(text[text.index("{") : text.rindex("}") + 1])["typeCompleteness"][
+        "completenessScore"
+    ]
+    session.log(f"pyright --verifytypes: {score:.1%} of the public API's symbols fully typed")
+    if score < VERIFYTYPES_MIN:
+        session.error(f"type completeness {score:.1%} is below {VERIFYTYPES_MIN:.0%}")
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The documentation site, built with --strict (broken links fail)."""
+    """The documentation site in site/, built with --strict (broken links and includes fail;
+    the API reference reads the docstrings statically, so no SDK or Airflow is installed),
+    then tests/test_docs_site.py (the example included, every public name documented, a
+    broken include failing the build)."""
     session.install("-e", ".", *_group("docs"))
-    session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp()) + "/site")
+    quiet = {"NO_MKDOCS_2_WARNING": "1"}  # Material's banner about its successor
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", env=quiet)
+    session.log(f"The site is in {Path('site').resolve()}: open site/index.html")
+    session.run("pytest", "-p", "no:cacheprovider", "tests/test_docs_site.py", *session.posargs)
 
 
 @nox.session
@@ -99,6 +141,20 @@ def bench_airflow(session: nox.Session) -> None:
         *_group("bench"),
     )
     session.run("python", "-m", "benchmarks.airflow_triggers", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench_airflow_deployment(session: nox.Session) -> None:
+    """WaitForJobSensor beside the Amazon provider's deferrable GlueJobSensor in one real
+    triggerer of the deployment: benchmarks/results/latest-airflow-deployment.md."""
+    session.install(
+        "-e",
+        ".[aws,airflow]",
+        "apache-airflow-providers-amazon[aiobotocore]",
+        *_group("test"),
+        *DEPLOYMENT_DRIVERS,
+    )
+    session.run("python", "-m", "benchmarks.airflow_deployment", *session.posargs)
 
 
 @nox.session

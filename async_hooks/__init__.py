@@ -31,7 +31,7 @@ from async_hooks.errors import (
 if TYPE_CHECKING:
     from async_hooks._core.hook import AsyncBaseHook
     from async_hooks._core.policy import RetryPolicy
-    from async_hooks._result import JobResult
+    from async_hooks._result import JobResult, OnStatus
     from async_hooks._sync.delay import delay
     from async_hooks._sync.executor import AsyncExecutor
     from async_hooks._sync.run import run_sync
@@ -48,6 +48,7 @@ _CORE_EXPORTS = {
     "AsyncExecutor": "async_hooks._sync.executor",
     "Connection": "async_hooks.connections",
     "JobResult": "async_hooks._result",
+    "OnStatus": "async_hooks._result",
     "RetryPolicy": "async_hooks._core.policy",
     "delay": "async_hooks._sync.delay",
     "run_sync": "async_hooks._sync.run",
@@ -72,6 +73,7 @@ __all__ = [
     "JobResult",
     "JobTimeoutError",
     "NotFoundError",
+    "OnStatus",
     "PermissionDeniedError",
     "RetryPolicy",
     "ServiceError",

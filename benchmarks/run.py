@@ -30,6 +30,7 @@ from benchmarks.waits import APPROACHES
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parent.parent
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+RAW = "https://raw.githubusercontent.com/async-hooks/async-hooks/main/"
 #: A thread per wait stops being something a machine allows well before 10,000.
 MAX_THREADS = 2000
 #: From this N on, only these concurrent-waits rows run (full run, quick run). The others cost
@@ -114,7 +115,8 @@ def publish(table: Path, plot: Path) -> None:
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
     body = table.read_text().replace("### Benchmark results", "#### Benchmark results", 1)
-    image = "\n![memory per wait and API calls against N](docs/assets/bench-full.png)\n"
+    # Absolute, so that the image shows on PyPI too.
+    image = f"\n![memory per wait and API calls against N]({RAW}docs/assets/bench-full.png)\n"
     readme.write_text(text[:start] + "\n" + body + image + text[end:])
     assets = ROOT / "docs" / "assets"
     assets.mkdir(exist_ok=True)

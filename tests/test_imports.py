@@ -89,7 +89,7 @@ def test_every_public_name_resolves_to_its_modules_object():
 import json, async_hooks
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.policy import RetryPolicy
-from async_hooks._result import JobResult
+from async_hooks._result import JobResult, OnStatus
 from async_hooks._sync.executor import AsyncExecutor
 from async_hooks._sync.run import run_sync
 from async_hooks._sync.delay import delay
@@ -100,7 +100,7 @@ expected = {
     "AsyncExecutor": AsyncExecutor, "run_sync": run_sync, "delay": delay,
     "Connection": Connection, "AsyncHttpHook": http.AsyncHttpHook, "HttpError": http.HttpError,
     "HttpResponse": http.HttpResponse, "AsyncAwsHook": aws.AsyncAwsHook,
-    "AsyncGcpHook": gcp.AsyncGcpHook,
+    "AsyncGcpHook": gcp.AsyncGcpHook, "OnStatus": OnStatus,
 }
 expected.update({name: getattr(errors, name) for name in errors.__all__})
 wrong = [n for n in async_hooks.__all__ if getattr(async_hooks, n) is not expected.get(n)]

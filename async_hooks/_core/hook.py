@@ -23,11 +23,13 @@ import itertools
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from async_hooks._core.budget import RetryBudget
 from async_hooks._core.loopstate import LoopState, current_state
+from async_hooks._core.metrics import counted, wait_metrics
 from async_hooks._core.policy import RetryPolicy, is_retryable
+from async_hooks._core.progress import OnStatus, checked
 from async_hooks._core.redact import Redactor, scrub_exception
 from async_hooks._core.stats import HookStats, OperationStats
 from async_hooks._core.throttle import AdaptiveThrottle
@@ -95,13 +97,13 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
             raise HookConfigError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
         if rate_limit is not None and (not is_finite_number(rate_limit) or rate_limit <= 0):
             raise HookConfigError("rate_limit must be a finite number > 0 (calls per second)")
-        self.conn_id = conn_id
-        self.retry_policy = retry if retry is not None else RetryPolicy()
-        self.max_concurrency = max_concurrency
-        self.rate_limit = float(rate_limit) if rate_limit is not None else None
+        self.conn_id: str | None = conn_id
+        self.retry_policy: RetryPolicy = retry if retry is not None else RetryPolicy()
+        self.max_concurrency: int | None = max_concurrency
+        self.rate_limit: float | None = float(rate_limit) if rate_limit is not None else None
         #: Every secret this hook knows (providers fill it; run-time tokens are added).
         self._redact = Redactor()
-        self._stats = HookStats()
+        self._stats = HookStats(getattr(self, "provider", ""))
         self._user = _HookUser(next(_ids))
         self._closed_on: weakref.WeakSet[LoopState] = weakref.WeakSet()
 
@@ -126,7 +128,7 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
     ) -> None:
         await self.close()
 
-    run_sync = staticmethod(run_sync)
+    run_sync: Final = staticmethod(run_sync)
 
     @property
     def sync(self) -> BaseSync:
@@ -222,6 +224,9 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         throttle = self._throttle(state, service)
         op_stats = self._stats.op(service, operation)
         op_stats.calls += 1
+        otel = op_stats.otel
+        if otel is not None:
+            otel.call()
         try:
             try:
                 return await _attempt(self, throttle, service, operation, fn, op_stats)
@@ -238,6 +243,8 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
             raise
         except BaseException:
             op_stats.errors += 1
+            if otel is not None:
+                otel.error()
             raise
 
     def _mapped(self, error: Exception, service: str, operation: str) -> BaseException:
@@ -251,13 +258,21 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         scrub_exception(mapped, self._redact)
         return mapped
 
-    def _wait(self, plan: PollPlan, timing: PollTiming) -> Awaitable[JobResult]:
+    def _wait(
+        self, plan: PollPlan, timing: PollTiming, on_status: OnStatus | None = None
+    ) -> Awaitable[JobResult]:
         """Wait on ``plan`` (await the result): in the loop's shared schedule for
         ``plan.batch.key`` when it has a ``batch`` (its coalescer is one of this loop's shared
         values), alone otherwise. A failure reason is the provider's text, masked: a server may
-        echo the credentials. (Not a coroutine itself: one frame less per waiting wait.)"""
+        echo the credentials. ``on_status`` is told each status change (``progress.py``).
+        (Not a coroutine itself: one frame less per waiting wait; with metrics on, one more
+        counts it in ``async_hooks.waits.active``.)"""
         memo = self._loop_state().memo
-        return wait_until_done(plan, timing, redact=self._redact, memo=memo)
+        wait = wait_until_done(
+            plan, timing, redact=self._redact, memo=memo, on_status=checked(on_status)
+        )
+        gauge = wait_metrics(self.provider, plan.kind)
+        return wait if gauge is None else counted(wait, gauge)
 
     async def _shared(self, key: Hashable, build: Callable[[], Awaitable[R]]) -> R:
         """This loop's one value for ``key`` (``LoopState.shared``: built once however many
@@ -299,6 +314,8 @@ async def _attempt(
     except ServiceError as error:
         if isinstance(error, ThrottledError):
             op_stats.throttled += 1
+            if op_stats.otel is not None:
+                op_stats.otel.throttled()
             throttle.record_throttled(ticket)
         raise
     else:
@@ -309,6 +326,8 @@ async def _attempt(
         latency = loop.time() - started
         op_stats.latency_total += latency
         op_stats.latency_max = max(op_stats.latency_max, latency)
+        if op_stats.otel is not None:
+            op_stats.otel.duration(latency)
 
 
 async def _again(
@@ -345,5 +364,8 @@ class BaseSync(SyncFacade["AsyncBaseHook"]):
 
     __slots__ = ()
 
-    close = blocking(AsyncBaseHook.close)
-    wait_for_job = blocking(AsyncBaseHook.wait_for_job)
+    close: Final = blocking(AsyncBaseHook.close)
+    if not TYPE_CHECKING:
+        # Each provider's facade declares its own twin, with its signature: declared here too,
+        # its (*args, **kwargs) would be what type checkers infer for every provider's.
+        wait_for_job = blocking(AsyncBaseHook.wait_for_job)

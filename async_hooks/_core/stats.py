@@ -1,9 +1,14 @@
-"""Counters kept by the pipeline, per hook and per (provider, service, operation)."""
+"""Counters kept by the pipeline, per hook and per (provider, service, operation).
+
+Each operation's counters also hold its OpenTelemetry instruments (``metrics.py``), None when
+metrics are off: the pipeline records both at the same points."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from async_hooks._core.metrics import OperationMetrics, operation_metrics
 
 __all__ = ["HookStats", "OperationStats"]
 
@@ -19,6 +24,8 @@ class OperationStats:
     errors: int = 0
     latency_total: float = 0.0
     latency_max: float = 0.0
+    #: The operation's OpenTelemetry instruments, or None when metrics are off.
+    otel: OperationMetrics | None = field(default=None, repr=False, compare=False)
 
     def snapshot(self) -> dict[str, Any]:
         mean = self.latency_total / self.attempts if self.attempts else 0.0
@@ -36,21 +43,26 @@ class OperationStats:
 class HookStats:
     """A hook's counters. Updated only on event-loop threads; ``snapshot`` copies them."""
 
-    __slots__ = ("_ops", "clients_created")
+    __slots__ = ("_ops", "clients_created", "provider")
 
-    def __init__(self) -> None:
+    def __init__(self, provider: str = "") -> None:
         self._ops: dict[tuple[str, str], OperationStats] = {}
         self.clients_created = 0
+        self.provider = provider
 
     def op(self, service: str, operation: str) -> OperationStats:
         key = (service, operation)
         stats = self._ops.get(key)
         if stats is None:
-            stats = self._ops[key] = OperationStats()
+            otel = operation_metrics(self.provider, service, operation)
+            stats = self._ops[key] = OperationStats(otel=otel)
         return stats
 
     def retried(self, service: str, operation: str) -> None:
-        self.op(service, operation).retries += 1
+        stats = self.op(service, operation)
+        stats.retries += 1
+        if stats.otel is not None:
+            stats.otel.retry()
 
     def snapshot(self, provider: str) -> dict[str, Any]:
         ops = list(self._ops.items())

@@ -22,14 +22,17 @@ from typing import Any
 
 from async_hooks._core._compat import timeout_at
 from async_hooks._core.coalesce import Coalescer
+from async_hooks._core.member import failure_text
 from async_hooks._core.plan import DEFAULT_TIMEOUT, BatchDescribe, PollPlan, PollTiming
-from async_hooks._result import JobResult
+from async_hooks._core.progress import report
+from async_hooks._result import JobResult, OnStatus
 from async_hooks.errors import JobFailedError, JobTimeoutError, NotFoundError, ServiceError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "BatchDescribe",
     "JobResult",
+    "OnStatus",
     "PollPlan",
     "PollTiming",
     "presence_plan",
@@ -74,25 +77,29 @@ def wait_until_done(
     *,
     redact: Redact | None = None,
     memo: Memo | None = None,
+    on_status: OnStatus | None = None,
 ) -> Awaitable[JobResult]:
     """Wait until ``plan`` is terminal; see the module docstring for the rules. With a
     ``batch`` and a loop memo (``memo``: ``LoopState.memo``) the wait joins the loop's
     coalescer for ``batch.key``; otherwise it polls alone. ``redact`` masks secrets in a
-    failure reason (a server may echo credentials). (A plain function returning the wait's
-    coroutine: one frame less per wait, thousands of which may be waiting.)"""
+    failure reason (a server may echo credentials). ``on_status`` is told each status change
+    the wait sees (``progress.py``). (A plain function returning the wait's coroutine: one frame
+    less per wait, thousands of which may be waiting.)"""
     if plan.batch is not None and memo is not None:
-        return wait_shared(plan, timing, memo, redact=redact)
-    return _wait_alone(plan, timing, redact)
+        return wait_shared(plan, timing, memo, redact=redact, on_status=on_status)
+    return _wait_alone(plan, timing, redact, on_status)
 
 
-async def _wait_alone(plan: PollPlan, timing: PollTiming, redact: Redact | None) -> JobResult:
+async def _wait_alone(
+    plan: PollPlan, timing: PollTiming, redact: Redact | None, on_status: OnStatus | None = None
+) -> JobResult:
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = math.inf if timing.timeout is None else started + timing.timeout
     state = _Seen()
     try:
         async with timeout_at(None if timing.timeout is None else deadline):
-            return await _poll_until_terminal(plan, timing, state, started, redact)
+            return await _poll_until_terminal(plan, timing, state, started, redact, on_status)
     except (TimeoutError, asyncio.TimeoutError):
         if loop.time() < deadline:
             raise
@@ -100,7 +107,12 @@ async def _wait_alone(plan: PollPlan, timing: PollTiming, redact: Redact | None)
 
 
 async def wait_shared(
-    plan: PollPlan, timing: PollTiming, memo: Memo, *, redact: Redact | None = None
+    plan: PollPlan,
+    timing: PollTiming,
+    memo: Memo,
+    *,
+    redact: Redact | None = None,
+    on_status: OnStatus | None = None,
 ) -> JobResult:
     """Wait on ``plan`` in the shared schedule of ``plan.batch.key`` (the loop's coalescer for
     it, from ``memo``): asleep until a tick wakes it, or its own deadline passes."""
@@ -113,6 +125,7 @@ async def wait_shared(
     deadline = None if timing.timeout is None else started + timing.timeout
     member = coalescer.join(plan, timing, deadline)
     logged: str | None = None  # the last status this wait logged (in its own task's context)
+    reported: str | None = None  # ... and told ``on_status`` (which a failed finish delays)
     try:
         while True:
             if not member.woken:  # inline, not a coroutine: one frame less per sleeping wait
@@ -136,7 +149,8 @@ async def wait_shared(
                 )
                 logged = status
             # The payload is decoded afresh (the member keeps it encoded): only when needed.
-            read = plan.verdict is not None or plan.finish is not None
+            tell = on_status is not None and status != reported
+            read = plan.verdict is not None or plan.finish is not None or tell
             payload = member.payload if read else None
             if plan.finish is not None:
                 try:
@@ -150,6 +164,17 @@ async def wait_shared(
                         raise
                     raise _timed_out(plan, timing, member, loop.time() - started) from None
             verdict = plan.judge(payload, status)  # (without a verdict: by status alone)
+            if tell:
+                assert on_status is not None
+                reported = status
+                try:
+                    async with timeout_at(deadline):
+                        polls, elapsed = member.polls, loop.time() - started
+                        await report(on_status, plan, status, verdict, payload, polls, elapsed)
+                except (TimeoutError, asyncio.TimeoutError):
+                    if deadline is None or loop.time() < deadline:
+                        raise
+                    raise _timed_out(plan, timing, member, loop.time() - started) from None
             if verdict is not None:
                 elapsed = loop.time() - started
                 if not read:
@@ -163,24 +188,29 @@ async def wait_shared(
 class _Seen:
     """What a lone wait has seen (a shared wait's ``Member`` has the same three fields)."""
 
-    __slots__ = ("payload", "polls", "status")
+    __slots__ = ("failure", "payload", "polls", "status")
 
     def __init__(self) -> None:
         self.status: str | None = None
         self.payload: Any = None
         self.polls = 0
+        self.failure: str | None = None  # the last poll's error, until a poll succeeds
 
 
 def _timed_out(plan: PollPlan, timing: PollTiming, seen: Any, elapsed: float) -> JobTimeoutError:
     status: str | None = seen.status
+    failure: str | None = seen.failure
     result = None
     if status is not None:
         result = JobResult(plan.kind, plan.job_id, status, False, seen.payload, seen.polls, elapsed)
+    # A wait whose last polls failed says why it has no fresher status than this.
+    why = "" if failure is None else f"; the last poll failed: {failure}"
     return JobTimeoutError(
         f"{plan.kind} job {plan.job_id} still {status or 'unknown'} after "
-        f"{timing.timeout:g}s ({seen.polls} polls)",
+        f"{timing.timeout:g}s ({seen.polls} polls){why}",
         result=result,
         last_status=status,
+        last_error=failure,
     )
 
 
@@ -222,10 +252,16 @@ def _poll_failed(plan: PollPlan, error: BaseException, polls: int, interval: flo
 
 
 async def _poll_until_terminal(
-    plan: PollPlan, timing: PollTiming, state: _Seen, started: float, redact: Redact | None
+    plan: PollPlan,
+    timing: PollTiming,
+    state: _Seen,
+    started: float,
+    redact: Redact | None,
+    on_status: OnStatus | None = None,
 ) -> JobResult:
     loop = asyncio.get_running_loop()
     interval = timing.poll_interval
+    reported: str | None = None  # the last status told ``on_status``
     while True:
         state.polls += 1
         due = loop.time()
@@ -241,8 +277,14 @@ async def _poll_until_terminal(
                 payload = await plan.finish(payload, status)
         except ServiceError as error:
             _poll_failed(plan, error, state.polls, interval)
+            state.failure = failure_text(error)
         else:
+            state.failure = None
             verdict = plan.judge(payload, status)
+            if on_status is not None and status != reported:
+                reported = status
+                elapsed = loop.time() - started
+                await report(on_status, plan, status, verdict, payload, state.polls, elapsed)
             if verdict is not None:
                 elapsed = loop.time() - started
                 return _ended(plan, status, verdict, payload, state.polls, elapsed, redact)

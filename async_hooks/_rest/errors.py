@@ -72,7 +72,7 @@ class HttpError(ServiceError, aiohttp.ClientResponseError):  # type: ignore[misc
             may_have_acted=may_have_acted,
         )
         self.headers = headers
-        self.history = ()
+        self.history: tuple[aiohttp.ClientResponse, ...] = ()
         self.body = body
         if request_info is not None:
             self.request_info = request_info

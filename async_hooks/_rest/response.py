@@ -27,10 +27,10 @@ class HttpResponse:
         method: str,
         provider: str = PROVIDER,
     ) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.url = url
+        self.status: int = status
+        self.headers: CIMultiDictProxy[str] = headers
+        self.body: bytes = body
+        self.url: URL = url
         self._method = method
         self._provider = provider
 

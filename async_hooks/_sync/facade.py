@@ -38,7 +38,7 @@ class blocking(Generic[P, T]):
     __slots__ = ("method", "name")
 
     def __init__(self, method: Callable[Concatenate[Any, P], Awaitable[T]]) -> None:
-        self.method = method
+        self.method: Callable[Concatenate[Any, P], Awaitable[T]] = method
         self.name: str = method.__name__
 
     def __set_name__(self, owner: type, name: str) -> None:

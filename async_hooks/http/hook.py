@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -15,7 +15,7 @@ from async_hooks._core.hook import AsyncBaseHook, BaseSync
 from async_hooks._core.paths import MISSING, lookup
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor, is_sensitive
-from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, PollPlan, PollTiming
+from async_hooks._core.waiting import DEFAULT_TIMEOUT, JobResult, OnStatus, PollPlan, PollTiming
 from async_hooks._rest.errors import map_aiohttp_error
 from async_hooks._rest.response import HttpResponse
 from async_hooks._rest.transport import exchange
@@ -118,11 +118,11 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
             conn_timeout = extra.get("timeout")
         if timeout == 30.0 and conn_timeout is not None:
             timeout = number("timeout of the connection", conn_timeout)
-        self.base_url = check_base_url(base_url)
+        self.base_url: URL | None = check_base_url(base_url)
         #: Checked URLs by path (``_url``), valid while ``base_url`` is ``_urls_base``.
         self._urls: dict[str, URL] = {}
         self._urls_base = self.base_url
-        self.timeout = check_timeout(timeout)
+        self.timeout: float | None = check_timeout(timeout)
         merged = {**conn_headers, **check_headers("headers", headers)}
         self.headers = merged
         auth = auth if auth is not None else conn_auth
@@ -214,10 +214,12 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
         jitter: float = 0.1,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        on_status: OnStatus | None = None,
     ) -> JobResult:
         """Poll ``GET path`` until the JSON value at ``status_key`` (a dotted path) is in
         ``success`` (returns a ``JobResult``) or ``failure`` (raises ``JobFailedError`` with the
-        value at ``reason_key``); ``JobTimeoutError`` after ``timeout`` seconds."""
+        value at ``reason_key``); ``JobTimeoutError`` after ``timeout`` seconds.
+        ``on_status(result)`` is called at each status change with the ``JobResult`` so far."""
         if not isinstance(status_key, str) or not status_key:
             raise HookConfigError("status_key must be a non-empty dotted path")
         success_set, failure_set = states("success", success), states("failure", failure)
@@ -246,7 +248,7 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
             return await self.get_json(path, params=params, headers=headers)
 
         plan = PollPlan("http", path, describe, status_of, success_set, failure_set, reason_of)
-        return await self._wait(plan, timing)
+        return await self._wait(plan, timing, on_status)
 
     @property
     def sync(self) -> HttpSync:
@@ -344,6 +346,6 @@ class HttpSync(BaseSync):
 
     __slots__ = ()
 
-    request = blocking(AsyncHttpHook.request)
-    get_json = blocking(AsyncHttpHook.get_json)
-    wait_for_job = blocking(AsyncHttpHook.wait_for_job)
+    request: Final = blocking(AsyncHttpHook.request)
+    get_json: Final = blocking(AsyncHttpHook.get_json)
+    wait_for_job: Final = blocking(AsyncHttpHook.wait_for_job)

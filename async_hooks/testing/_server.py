@@ -32,7 +32,7 @@ class ThreadedServer:
         self._thread = threading.Thread(
             target=self._run, name="async_hooks-test-server", daemon=True
         )
-        self.port = 0
+        self.port: int = 0
 
     def start(self) -> ThreadedServer:
         self._thread.start()

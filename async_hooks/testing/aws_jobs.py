@@ -32,7 +32,9 @@ KINDS = ("ecs", "glue", "batch")
 
 @dataclass
 class JobSet:
-    """Jobs of one kind, ready to be waited on: ids and the identifiers their waits need."""
+    """Jobs of one kind, ready to be waited on: ``ids``, and the ``identifiers`` each
+    ``wait_for_job(kind, job_id, **identifiers)`` needs (``cluster`` for ECS, ``job_name`` for
+    Glue, none for Batch)."""
 
     kind: str
     ids: list[str]
@@ -60,7 +62,8 @@ TERMINAL = {"ecs": {"STOPPED"}, "glue": {"SUCCEEDED", "FAILED", "ERROR", "TIMEOU
 
 
 def prepare(moto: MotoServer, kind: str) -> None:
-    """moto's knobs: Batch without Docker; ECS and Glue advance one state per describe."""
+    """Reset ``moto`` and set its knobs for ``launch``: Batch without Docker; ECS tasks and
+    Glue runs advance one state per describe, so a wait sees them run, then finish."""
     moto.reset()
     moto.set_config({"batch": {"use_docker": False}})
     moto.set_transition("ecs::task", {"progression": "manual", "times": 1})
@@ -68,7 +71,21 @@ def prepare(moto: MotoServer, kind: str) -> None:
 
 
 async def launch(hook: AsyncAwsHook, kind: str, count: int, tag: str) -> JobSet:
-    """Create what ``kind`` needs and start ``count`` jobs; ``tag`` keeps sets apart."""
+    """Create what ``kind`` (``"ecs"``, ``"glue"`` or ``"batch"``) needs on the server
+    ``hook`` talks to, start ``count`` jobs, and return them as a ``JobSet``.
+
+    ECS gets a VPC (DNS hostnames on), a subnet, a security group, a Fargate task definition
+    and one cluster; Glue a job allowing ``count`` concurrent runs (moto's default is one);
+    Batch a role, an unmanaged compute environment, a queue and a job definition. ``tag`` goes
+    into every name, so two sets in one test (or one moto) do not collide. Call ``prepare``
+    first, so that the jobs finish after a few polls:
+
+        prepare(moto_server, "glue")
+        async with AsyncAwsHook(endpoint_url=moto_server.url) as hook:
+            jobs = await launch(hook, "glue", 3, tag="t")
+            for job_id in jobs.ids:
+                await hook.wait_for_job(jobs.kind, job_id, **jobs.identifiers)
+    """
     if kind == "ecs":
         return await _launch_ecs(hook, count, tag)
     if kind == "glue":

@@ -56,9 +56,9 @@ class FaultProxy:
     fault, ``forwarded``, and ``op:<Operation>`` per forwarded AWS JSON-protocol call)."""
 
     def __init__(self, upstream: str, plan: FaultPlan) -> None:
-        self.upstream = upstream.rstrip("/")
-        self.plan = plan
-        self.random = random.Random(plan.seed)
+        self.upstream: str = upstream.rstrip("/")
+        self.plan: FaultPlan = plan
+        self.random: random.Random = random.Random(plan.seed)
         self.counts: Counter[str] = Counter()
         self._script = list(plan.script)
 
@@ -91,6 +91,8 @@ def _reset(request: web.Request) -> None:
 
 
 def fault_proxy_app(proxy: FaultProxy) -> web.Application:
+    """The proxy's aiohttp app: each request forwarded to ``proxy.upstream`` or answered with
+    the fault its plan picks (``FaultProxy`` counts both)."""
     app = web.Application()
     session_key = web.AppKey("session", aiohttp.ClientSession)
 

@@ -25,8 +25,9 @@ class RssSampler:
     """Samples RSS on a thread, so a phase's peak growth is known even after earlier phases."""
 
     def __init__(self, every: float = 0.02) -> None:
-        self.every = every
-        self.peak = 0
+        self.every: float = every
+        self.peak: int = 0
+        self.start_rss: int = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 

@@ -25,7 +25,7 @@ class MotoServer:
         from moto.server import ThreadedMotoServer
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.url = ""
+        self.url: str = ""
 
     def start(self) -> MotoServer:
         self._server.start()

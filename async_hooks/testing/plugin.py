@@ -1,4 +1,10 @@
-"""pytest fixtures that start real servers on 127.0.0.1 (registered as a ``pytest11`` plugin)."""
+"""pytest fixtures that start real servers on 127.0.0.1 (registered as a ``pytest11`` plugin).
+
+pytest loads this module in every session of a project that has async_hooks installed, so it
+imports only pytest: each fixture imports its server (aiohttp, moto, the GCS emulator) when a
+test first asks for it. A server whose package is missing fails the test with the command that
+installs it, never a skip: a CI run without moto must not go green untested.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,25 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
-from aiohttp import web
 
-from async_hooks.testing._server import ThreadedServer
-from async_hooks.testing.fault_proxy import FaultPlan, FaultProxy, fault_proxy_app
-from async_hooks.testing.gcp import FakeGoogleApi, GcsEmulator, fake_google_api_app
-from async_hooks.testing.jobserver import JobBoard, job_server_app
-from async_hooks.testing.moto import MotoServer
+from async_hooks.testing.deployment import airflow_deployment  # cheap: stdlib until started
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from async_hooks.testing._server import ThreadedServer
+    from async_hooks.testing.fault_proxy import FaultPlan, FaultProxy
+    from async_hooks.testing.gcp import FakeGoogleApi, GcsEmulator
+    from async_hooks.testing.jobserver import JobBoard
+    from async_hooks.testing.moto import MotoServer
 
 __all__ = [
+    "INSTALL",
     "JobServer",
+    "airflow_deployment",
     "fake_google_api",
     "fault_proxy",
     "gcs_emulator",
@@ -26,10 +39,29 @@ __all__ = [
     "threaded_server",
 ]
 
+#: What installs every fixture's server; named in the failure of a fixture that cannot start.
+INSTALL = "pip install 'async-hooks[testing]'"
+
+_T = TypeVar("_T")
+
+
+def _start(fixture: str, needs: str, start: Callable[[], _T]) -> _T:
+    """``start()``, or fail the test (not skip it) naming what is missing and how to install it."""
+    try:
+        return start()
+    except ImportError as error:
+        missing = error.name or str(error)
+        pytest.fail(
+            f"the {fixture} fixture needs {needs}, and {missing!r} is not installed: {INSTALL}",
+            pytrace=False,
+        )
+
 
 @pytest.fixture
 def threaded_server() -> Iterator[Callable[[web.Application], ThreadedServer]]:
     """``threaded_server(app)`` serves an aiohttp app on its own thread; stopped after the test."""
+    from async_hooks.testing._server import ThreadedServer
+
     started: list[ThreadedServer] = []
 
     def serve(app: web.Application) -> ThreadedServer:
@@ -47,6 +79,7 @@ def fault_proxy(
     threaded_server: Callable[[web.Application], ThreadedServer],
 ) -> Callable[..., tuple[str, FaultProxy]]:
     """``url, proxy = fault_proxy(upstream_url, FaultPlan(...))``: a proxy in front of upstream."""
+    from async_hooks.testing.fault_proxy import FaultPlan, FaultProxy, fault_proxy_app
 
     def start(upstream: str, plan: FaultPlan | None = None) -> tuple[str, FaultProxy]:
         proxy = FaultProxy(upstream, plan or FaultPlan())
@@ -58,14 +91,16 @@ def fault_proxy(
 
 @dataclass
 class JobServer:
-    """A running job service: ``url``, its ``board`` (state and counters), ``server``."""
+    """What the ``job_server`` fixture starts: the service's ``url``, its ``board`` (jobs and
+    counters: ``requests``, ``throttled``, ``max_in_flight``, ...) and the ``server`` thread."""
 
     url: str
     board: JobBoard
     server: ThreadedServer
 
     def create(self, polls: int = 2, outcome: str = "SUCCEEDED", reason: str | None = None) -> str:
-        """Create a job from the test's thread (safely, on the server's loop)."""
+        """A job that answers ``polls`` non-terminal polls, then ``outcome`` (with ``reason``);
+        its id. Safe from the test's thread: it runs on the server's loop."""
         job_id: str = self.server.call(lambda: self.board.create(polls, outcome, reason))
         return job_id
 
@@ -74,7 +109,9 @@ class JobServer:
 def job_server(
     threaded_server: Callable[[web.Application], ThreadedServer],
 ) -> Callable[..., JobServer]:
-    """``job_server(rate_limit=None, retry_after=None, latency=0.0)`` starts a job service."""
+    """``job_server(rate_limit=None, retry_after=None, latency=0.0)`` starts a REST job service
+    (``GET /jobs/{id}``); ``rate_limit`` (requests/s) makes it answer 429 beyond the limit."""
+    from async_hooks.testing.jobserver import JobBoard, job_server_app
 
     def start(
         rate_limit: float | None = None, retry_after: str | None = None, latency: float = 0.0
@@ -86,10 +123,15 @@ def job_server(
     return start
 
 
+def _moto() -> MotoServer:
+    from async_hooks.testing.moto import MotoServer
+
+    return MotoServer().start()
+
+
 @pytest.fixture(scope="session")
 def _async_hooks_moto() -> Iterator[MotoServer]:
-    pytest.importorskip("moto", reason="moto[server] is needed for the moto_server fixture")
-    server = MotoServer().start()
+    server = _start("moto_server", "moto[server]", _moto)
     yield server
     server.stop()
 
@@ -112,10 +154,15 @@ def moto_server(_async_hooks_moto: MotoServer, monkeypatch: pytest.MonkeyPatch) 
     return _async_hooks_moto
 
 
+def _gcs() -> GcsEmulator:
+    from async_hooks.testing.gcp import GcsEmulator
+
+    return GcsEmulator().start()
+
+
 @pytest.fixture(scope="session")
 def _async_hooks_gcs() -> Iterator[GcsEmulator]:
-    pytest.importorskip("gcp_storage_emulator", reason="gcp-storage-emulator is needed")
-    emulator = GcsEmulator().start()
+    emulator = _start("gcs_emulator", "gcp-storage-emulator", _gcs)
     yield emulator
     emulator.stop()
 
@@ -138,6 +185,8 @@ def fake_google_api(
 ) -> tuple[str, FakeGoogleApi]:
     """``url, api``: a scripted Google API (operations, BigQuery jobs, a token endpoint at
     ``url + "/token"``) on its own thread."""
+    from async_hooks.testing.gcp import FakeGoogleApi, fake_google_api_app
+
     api = FakeGoogleApi()
     server = threaded_server(fake_google_api_app(api))
     return server.url, api

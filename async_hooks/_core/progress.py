@@ -1,0 +1,56 @@
+"""``on_status``: a wait's progress hook, called once per status change the wait sees.
+
+The callback is an observer: it must not change how the wait ends. One that raises is logged
+(``async_hooks`` logger, at ERROR, with its traceback) and the wait goes on; a cancellation
+(Ctrl-C, the task cancelled) still ends the wait. An awaitable it returns is awaited in the
+wait's own task, within the wait's deadline.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import TYPE_CHECKING, Any
+
+from async_hooks._result import JobResult, OnStatus
+from async_hooks.errors import HookConfigError
+
+if TYPE_CHECKING:
+    from async_hooks._core.plan import PollPlan
+
+__all__ = ["OnStatus", "checked", "report"]
+
+logger = logging.getLogger("async_hooks")
+
+
+def checked(on_status: OnStatus | None) -> OnStatus | None:
+    """``on_status`` as given, refused now (not at the first status) if it is not callable."""
+    if on_status is not None and not callable(on_status):
+        raise HookConfigError(
+            f"on_status must be a callable taking a JobResult, not {type(on_status).__name__}"
+        )
+    return on_status
+
+
+async def report(
+    on_status: OnStatus,
+    plan: PollPlan,
+    status: str,
+    verdict: bool | None,
+    payload: Any,
+    polls: int,
+    elapsed: float,
+) -> None:
+    """Tell ``on_status`` the job so far (``succeeded`` is True only once it has succeeded)."""
+    job = JobResult(plan.kind, plan.job_id, status, verdict is True, payload, polls, elapsed)
+    try:
+        answer = on_status(job)
+        if inspect.isawaitable(answer):
+            await answer
+    except Exception:
+        logger.exception(
+            "%s job %s: the on_status callback failed on status %s; the wait goes on",
+            plan.kind,
+            plan.job_id,
+            status,
+        )
