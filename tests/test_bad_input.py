@@ -514,3 +514,17 @@ async def test_a_json_body_that_json_cannot_carry_is_a_config_error_before_sendi
         assert script.seen_headers == []  # nothing was sent
         await hook.request("POST", "/jobs", json={"name": "etl"})
     assert script.seen_headers[0]["Content-Type"] == "application/json"
+
+
+def test_an_empty_region_in_the_environment_is_named_not_a_bad_endpoint(monkeypatch):
+    from async_hooks.aws import AsyncAwsHook
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    hook = AsyncAwsHook(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-real-secret")
+    try:
+        with pytest.raises(HookConfigError, match="the region is empty") as caught:
+            hook.sync.call("batch", "describe_jobs", jobs=["j-1"])
+    finally:
+        hook.sync.close()
+    assert "not-a-real-secret" not in str(caught.value)

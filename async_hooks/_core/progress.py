@@ -8,6 +8,7 @@ wait's own task, within the wait's deadline.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import logging
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,16 @@ from async_hooks.errors import HookConfigError
 if TYPE_CHECKING:
     from async_hooks._core.plan import PollPlan
 
-__all__ = ["OnStatus", "checked", "report"]
+__all__ = ["STATUS_LOG_LEVEL", "OnStatus", "checked", "report"]
 
 logger = logging.getLogger("async_hooks")
+
+#: The level of a wait's "status changed" log line, in the wait's own context. A caller that
+#: reports status changes itself (the Airflow trigger, off the loop) sets DEBUG: a logging
+#: handler that blocks (a full pipe to a busy supervisor) must not hold the loop of every wait.
+STATUS_LOG_LEVEL: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "async_hooks_status_log_level", default=logging.INFO
+)
 
 
 def checked(on_status: OnStatus | None) -> OnStatus | None:

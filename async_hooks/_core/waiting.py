@@ -24,7 +24,7 @@ from async_hooks._core._compat import timeout_at
 from async_hooks._core.coalesce import Coalescer
 from async_hooks._core.member import failure_text
 from async_hooks._core.plan import DEFAULT_TIMEOUT, BatchDescribe, PollPlan, PollTiming
-from async_hooks._core.progress import report
+from async_hooks._core.progress import STATUS_LOG_LEVEL, report
 from async_hooks._result import JobResult, OnStatus
 from async_hooks.errors import JobFailedError, JobTimeoutError, NotFoundError, ServiceError
 
@@ -144,8 +144,13 @@ async def wait_shared(
             status = member.status
             assert status is not None
             if status != logged:
-                logger.info(
-                    "%s job %s: %s -> %s", plan.kind, plan.job_id, logged or "(new)", status
+                logger.log(
+                    STATUS_LOG_LEVEL.get(),
+                    "%s job %s: %s -> %s",
+                    plan.kind,
+                    plan.job_id,
+                    logged or "(new)",
+                    status,
                 )
                 logged = status
             # The payload is decoded afresh (the member keeps it encoded): only when needed.
@@ -269,8 +274,13 @@ async def _poll_until_terminal(
             payload = await plan.describe()
             status = plan.status_of(payload)
             if status != state.status:
-                logger.info(
-                    "%s job %s: %s -> %s", plan.kind, plan.job_id, state.status or "(new)", status
+                logger.log(
+                    STATUS_LOG_LEVEL.get(),
+                    "%s job %s: %s -> %s",
+                    plan.kind,
+                    plan.job_id,
+                    state.status or "(new)",
+                    status,
                 )
             state.status, state.payload = status, payload
             if plan.finish is not None:

@@ -33,6 +33,7 @@ __all__ = [
     "imported",
     "is_plain",
     "running_loop",
+    "timing_as_numbers",
     "wait_defaults",
 ]
 
@@ -142,3 +143,21 @@ def wait_defaults(cls: type[AsyncBaseHook], method: str) -> dict[str, Any]:
         for name, parameter in parameters.items()
         if parameter.default is not inspect.Parameter.empty
     }
+
+
+#: The wait's keywords that are seconds or factors: a templated one renders to a string.
+_TIMING = ("poll_interval", "timeout", "backoff", "max_poll_interval", "jitter")
+
+
+def timing_as_numbers(wait_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``wait_kwargs`` with rendered timing values as numbers (``"3600"`` -> 3600.0); anything
+    else that is not a number is refused, naming the keyword."""
+    converted = dict(wait_kwargs)
+    for key in _TIMING:
+        value = converted.get(key)
+        if isinstance(value, str):
+            try:
+                converted[key] = float(value)
+            except ValueError:
+                raise HookConfigError(f"wait_kwargs[{key!r}] is {value!r}, not seconds") from None
+    return converted

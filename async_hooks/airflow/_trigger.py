@@ -23,8 +23,10 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
 from async_hooks._core.hook import AsyncBaseHook
+from async_hooks._core.progress import STATUS_LOG_LEVEL
 from async_hooks._core.redact import mask_mapping
 from async_hooks._providers import provider
+from async_hooks._result import JobResult
 from async_hooks.airflow._cancel import cancel_method, cancel_remote, task_ended
 from async_hooks.airflow._comms import kept_start_bounded
 from async_hooks.airflow._events import WaitOutcome
@@ -34,6 +36,7 @@ from async_hooks.airflow._loading import (
     import_off_the_loop,
     is_plain,
     running_loop,
+    timing_as_numbers,
     wait_defaults,
 )
 from async_hooks.airflow._pace import resumed_interval
@@ -165,7 +168,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             self.hook_kwargs = encode_hook_kwargs(self.provider, self.hook_kwargs)
             self._hook_class = cls
         if not self._settled:
-            self.wait_kwargs = _timing_as_numbers(self.wait_kwargs)
+            self.wait_kwargs = timing_as_numbers(self.wait_kwargs)
             check_wait_arguments(cls, self.provider, self.method, self.wait_args, self.wait_kwargs)
             self._defaults = wait_defaults(cls, self.method)
             self._settled = True
@@ -279,6 +282,11 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         interval = resumed_interval(self._timing(), self.polls, now - self.started_at)
         if interval is not None:
             kwargs["poll_interval"] = interval
+        # Status changes are logged off the loop (``_log_status``), the core's own line only at
+        # DEBUG: a thousand triggers logging at once through a blocking handler (the runner's
+        # stderr, a pipe to its busy supervisor) would hold the loop every trigger shares.
+        STATUS_LOG_LEVEL.set(logging.DEBUG)  # in this trigger's own task: no one else's
+        kwargs["on_status"] = _StatusLog()
         try:
             hook = await self._build_hook()
             outcome.mask = hook._redact
@@ -355,22 +363,20 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             return None, None
 
 
-#: The wait's keywords that are seconds or factors: a templated one renders to a string.
-_TIMING = ("poll_interval", "timeout", "backoff", "max_poll_interval", "jitter")
+class _StatusLog:
+    """A wait's ``on_status``: its status changes logged in a worker thread, in the trigger's
+    context (Airflow routes the line to the trigger's log by its context variables)."""
 
+    __slots__ = ("last",)
 
-def _timing_as_numbers(wait_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``wait_kwargs`` with rendered timing values as numbers (``"3600"`` -> 3600.0); anything
-    else that is not a number is refused, naming the keyword."""
-    converted = dict(wait_kwargs)
-    for key in _TIMING:
-        value = converted.get(key)
-        if isinstance(value, str):
-            try:
-                converted[key] = float(value)
-            except ValueError:
-                raise HookConfigError(f"wait_kwargs[{key!r}] is {value!r}, not seconds") from None
-    return converted
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+    async def __call__(self, job: JobResult) -> None:
+        before, self.last = self.last, job.status
+        await asyncio.to_thread(
+            logger.info, "%s job %s: %s -> %s", job.kind, job.job_id, before or "(new)", job.status
+        )
 
 
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument

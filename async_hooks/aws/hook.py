@@ -292,6 +292,13 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
     async def _create_client(self, service: str) -> Any:
         await models_loaded(service)
         session = await self._session()
+        if self.region_name is None and session.get_config_variable("region") == "":
+            # botocore takes an empty AWS_DEFAULT_REGION (or profile region) as given and
+            # fails with "Invalid endpoint: https://batch..amazonaws.com", a bare ValueError.
+            raise HookConfigError(
+                "the region is empty (AWS_DEFAULT_REGION, AWS_REGION or the profile's region is"
+                " set to ''): pass region_name= or set a region such as 'us-east-1'"
+            )
         concurrency = self.max_concurrency or self.default_max_concurrency
         config = client_config(self.config_kwargs, concurrency)
         keys: dict[str, Any] = {}

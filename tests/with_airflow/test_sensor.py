@@ -240,3 +240,30 @@ async def test_a_start_kept_by_an_earlier_trigger_moves_the_deadline_back(
     assert payload["status"] == "timeout"
     assert payload["result"]["elapsed"] >= 59.5  # counted from the kept start
     assert time.time() - began < 30  # it did not wait its own 60 s
+
+
+async def test_a_triggers_status_changes_are_logged_off_the_loop(job_server, caplog):
+    """A blocking log handler (the runner's stderr, a pipe to a busy supervisor) must not hold
+    the loop every trigger shares: the trigger logs each change from a worker thread, and the
+    core's own line for it is DEBUG."""
+    import logging
+    import threading
+
+    server = job_server()
+    job = server.create(polls=2)
+    trigger = WaitForJobTrigger(
+        "http",
+        hook_kwargs={"base_url": server.url},
+        wait_args=[f"/jobs/{job}"],
+        wait_kwargs={"poll_interval": 0.05, "jitter": 0.0},
+    )
+    with caplog.at_level(logging.INFO, logger="async_hooks"):
+        payload = await only_event(trigger)
+    assert payload["status"] == "success"
+    changes = [r for r in caplog.records if " -> " in r.getMessage()]
+    assert [r.getMessage().rsplit(" -> ", 1)[1] for r in changes] == [
+        "PENDING",
+        "RUNNING",
+        "SUCCEEDED",
+    ]  # each change once: the core's own line is below INFO here
+    assert all(r.thread != threading.get_ident() for r in changes)  # none from the loop's thread
