@@ -126,11 +126,21 @@ def _recording_proxy(threaded_server, upstream: str, target: str):
     return threaded_server(app).url, seen
 
 
+#: Runs the command with SIGINT at its default (as at a terminal), whatever the test inherited.
+_WITH_CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'async-hooks'; runpy.run_module('async_hooks.cli', run_name='__main__')"
+)
+
+
 def test_ctrl_c_is_one_line_and_exit_130(moto_server, threaded_server):
     job, runs = _glue_runs(moto_server, 2, times=100_000)  # they stay RUNNING
     url, seen = _recording_proxy(threaded_server, moto_server.url, "AWSGlue.GetJobRun")
-    argv = [*CLI, "wait", "aws", "glue", *runs, "--job-name", job, "--endpoint-url", url,
+    args = ["wait", "aws", "glue", *runs, "--job-name", job, "--endpoint-url", url,
             "--poll-interval", "0.05"]  # fmt: skip
+    # A Ctrl-C at a terminal: SIGINT at its default. A shell that started this run in the
+    # background (``.ci/run &``) hands its children SIGINT ignored, which the command respects.
+    argv = [sys.executable, "-c", _WITH_CTRL_C, *args]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=_env())  # fmt: skip
     try:
@@ -140,6 +150,7 @@ def test_ctrl_c_is_one_line_and_exit_130(moto_server, threaded_server):
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()  # reaped and its pipes closed: nothing leaks into later tests
     assert proc.returncode == INTERRUPTED, err
     assert err == "interrupted\n"
     assert "Traceback" not in out

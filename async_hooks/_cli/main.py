@@ -7,7 +7,6 @@ A usage or configuration error is one line naming the flag to fix (exit 2); Ctrl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import sys
@@ -16,6 +15,7 @@ from functools import cache
 
 from async_hooks._cli.catalog import KindInfo, import_plugins, kinds_of
 from async_hooks._cli.exitcodes import INTERRUPTED, USAGE, UsageError
+from async_hooks._cli.interrupt import run_interruptibly
 from async_hooks._cli.parser import build_parser, plugins_in
 from async_hooks._cli.waits import Output
 
@@ -103,7 +103,7 @@ def _command(
 
     output = Output(quiet=args.quiet, json=args.json, verbose=bool(args.verbose))
     try:
-        return asyncio.run(wait_command(args, output))
+        return run_interruptibly(wait_command(args, output))
     except UsageError as error:
         return _fail(where, f"{error} (see: {where} --help)")
 

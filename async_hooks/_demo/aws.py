@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
 from async_hooks._cli.display import Tracker, make_display
+from async_hooks._cli.interrupt import run_interruptibly
 from async_hooks._demo import baselines
 from async_hooks._demo.narrate import Narrator
 from async_hooks._demo.report import Phase, conclusion, table
@@ -152,7 +153,7 @@ def _blocking_phase(
             watcher.cancel()
 
     started = time.perf_counter()
-    outcomes = asyncio.run(run())
+    outcomes = run_interruptibly(run())
     good = baselines.GOOD[jobs.kind]
     return Phase(
         name,
@@ -191,14 +192,14 @@ def run_demo(
         sets: dict[str, JobSet] = {}
         for tag in APPROACHES if baseline else APPROACHES[:1]:
             with say.step(f"launching {count} {kind} jobs for {tag}"):
-                sets[tag] = asyncio.run(_launch(moto.url, kind, count, tag))
+                sets[tag] = run_interruptibly(_launch(moto.url, kind, count, tag))
         client = None
         if baseline:
             with say.step("loading boto3 and its service model"):
                 client = _boto3_client(moto.url, kind, count)
         say.say("waiting with async_hooks: a wait_for_job per job on one event loop ...")
         with RssSampler() as rss:
-            ours, results = asyncio.run(
+            ours, results = run_interruptibly(
                 _async_phase(moto.url, sets["async"], poll_interval, out, quiet)
             )
         ours.rss_mib = rss.growth_mib

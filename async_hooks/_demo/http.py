@@ -12,6 +12,7 @@ import time
 from typing import Any, TextIO
 
 from async_hooks._cli.display import Tracker, make_display
+from async_hooks._cli.interrupt import run_interruptibly
 from async_hooks._demo.narrate import Narrator
 
 __all__ = ["run_http_demo"]
@@ -104,7 +105,8 @@ def run_http_demo(jobs: int, polls: int, poll_interval: float, out: TextIO, quie
         server = ThreadedServer(job_server_app(board)).start()
     try:
         say.say(f"job service on {server.url}; waiting on {jobs} jobs on one event loop ...")
-        report = asyncio.run(_wait_on_jobs(server.url, jobs, polls, poll_interval, out, quiet))
+        waiting = _wait_on_jobs(server.url, jobs, polls, poll_interval, out, quiet)
+        report = run_interruptibly(waiting)
         stats = report["stats"]
         out.write(
             f"  {report['succeeded']} succeeded, {report['failed']} failed "
