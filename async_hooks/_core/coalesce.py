@@ -369,6 +369,9 @@ class Coalescer:
         for task in ticks:
             task.cancel()
         await asyncio.gather(*ticks, return_exceptions=True)
+        # Ended, all of them; a tick that had ended just before has its done-callback still
+        # queued, and would stay listed until it ran.
+        self._ticks.clear()
 
     def __repr__(self) -> str:
         groups = ", ".join(f"{g.interval:g}s: {len(g.members)}" for g in self._groups.values())

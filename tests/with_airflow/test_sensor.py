@@ -212,9 +212,7 @@ async def test_a_timing_value_that_is_not_seconds_fails_the_wait_naming_it(job_s
     assert "wait_kwargs['timeout'] is 'an hour', not seconds" in payload["reason"]
 
 
-async def test_a_start_kept_by_an_earlier_trigger_moves_the_deadline_back(
-    job_server, monkeypatch
-):
+async def test_a_start_kept_by_an_earlier_trigger_moves_the_deadline_back(job_server, monkeypatch):
     """A triggerer-started wait polls at once and looks its kept start up meanwhile; here the
     look-up (an XCom through the triggerer's supervisor, which no test process has) answers
     that the try began 59.5 s ago, so a 60 s wait ends half a second later."""

@@ -42,7 +42,9 @@ def _run(code: str) -> dict[str, object]:
         check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    # The script's one JSON line; Airflow's logging (on stdout) may add lines after it.
+    (line,) = [text for text in out.stdout.splitlines() if text.startswith("{")][-1:]
+    result: dict[str, object] = json.loads(line)
     return result
 
 
@@ -67,10 +69,15 @@ from async_hooks.airflow import WaitForJobTrigger
 BODY = b'{{"status": "SUCCEEDED"}}'
 
 async def answer(reader, writer):
-    while await reader.readuntil(b"\\r\\n\\r\\n"):
-        writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
-                     b"Content-Length: %d\\r\\n\\r\\n%s" % (len(BODY), BODY))
-        await writer.drain()
+    try:
+        while await reader.readuntil(b"\\r\\n\\r\\n"):
+            writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
+                         b"Content-Length: %d\\r\\n\\r\\n%s" % (len(BODY), BODY))
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass  # the client closed its connection (the hook closed): nothing more to answer
+    finally:
+        writer.close()
 
 async def first_event(trigger):
     async for event in trigger.run():
