@@ -87,10 +87,8 @@ def _hook(provider_name: str, **settings: Any) -> tuple[Any, Wording]:
 
 
 def _aws(args: argparse.Namespace) -> Built:
-    kind, every = _kind(args)
-    identifiers = _identifiers(args, kind, every)
-    timing = _timing(args)
-    hook, wording = _hook(
+    return _kind_waits(
+        args,
         "aws",
         region_name=args.region,
         endpoint_url=args.endpoint_url,
@@ -98,26 +96,24 @@ def _aws(args: argparse.Namespace) -> Built:
         conn_id=args.conn_id,
     )
 
-    async def wait(job_id: str, on_status: StatusCallback) -> JobResult:
-        result: JobResult = await hook.wait_for_job(
-            kind.name, job_id, **timing, **identifiers, on_status=on_status
-        )
-        return result
-
-    return hook, kind.name, wait, wording
-
 
 def _gcp(args: argparse.Namespace) -> Built:
-    kind, every = _kind(args)
-    identifiers = _identifiers(args, kind, every)
-    timing = _timing(args)
-    hook, wording = _hook(
+    return _kind_waits(
+        args,
         "gcp",
         project=args.project,
         service_file=args.service_file,
         api_root=args.api_root,
         conn_id=args.conn_id,
     )
+
+
+def _kind_waits(args: argparse.Namespace, provider: str, **settings: Any) -> Built:
+    """A provider whose waits name a kind (AWS, GCP): its hook and a wait per job id."""
+    kind, every = _kind(args)
+    identifiers = _identifiers(args, kind, every)
+    timing = _timing(args)
+    hook, wording = _hook(provider, **settings)
 
     async def wait(job_id: str, on_status: StatusCallback) -> JobResult:
         result: JobResult = await hook.wait_for_job(
