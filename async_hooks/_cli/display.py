@@ -149,31 +149,23 @@ def counts_text(snapshot: Snapshot) -> str:
     return f"{snapshot.title}: {counts} | {footer(snapshot)}"
 
 
-class CountsDisplay(Display):
-    """A line of counts whenever they change, at most every ``every`` seconds, and at the end:
-    many jobs in a log without a line per change. Reads the tracker only, so threads may
-    update it."""
+class _Ticking(Display):
+    """A display redrawn by a task of its own while the waits run: ``_tick`` loops, started on
+    entry; on exit it is stopped and ``_finish`` draws the last state."""
 
-    def __init__(self, tracker: Tracker, stream: TextIO, every: float = 1.0) -> None:
-        super().__init__(tracker)
-        self.stream = stream
-        self.every = every
-        self._shown: list[tuple[str, int]] | None = None
-        self._ticker: asyncio.Task[None] | None = None
-
-    def _show(self, force: bool = False) -> None:
-        snapshot = self.tracker.snapshot()
-        if force or snapshot.counts != self._shown:
-            self._shown = snapshot.counts
-            self.stream.write(f"  {counts_text(snapshot)}\n")
-            self.stream.flush()
+    _ticker: asyncio.Task[None] | None = None
 
     async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            self._show()
+        raise NotImplementedError
 
-    async def __aenter__(self) -> CountsDisplay:
+    def _open(self) -> None:
+        """Before the first tick."""
+
+    def _finish(self) -> None:
+        """After the last tick."""
+
+    async def __aenter__(self) -> Display:
+        self._open()
         self._ticker = asyncio.create_task(self._tick())
         return self
 
@@ -187,10 +179,37 @@ class CountsDisplay(Display):
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        self._finish()
+
+
+class CountsDisplay(_Ticking):
+    """A line of counts whenever they change, at most every ``every`` seconds, and at the end:
+    many jobs in a log without a line per change. Reads the tracker only, so threads may
+    update it."""
+
+    def __init__(self, tracker: Tracker, stream: TextIO, every: float = 1.0) -> None:
+        super().__init__(tracker)
+        self.stream = stream
+        self.every = every
+        self._shown: list[tuple[str, int]] | None = None
+
+    def _show(self, force: bool = False) -> None:
+        snapshot = self.tracker.snapshot()
+        if force or snapshot.counts != self._shown:
+            self._shown = snapshot.counts
+            self.stream.write(f"  {counts_text(snapshot)}\n")
+            self.stream.flush()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            self._show()
+
+    def _finish(self) -> None:
         self._show(force=True)
 
 
-class LiveDisplay(Display):
+class LiveDisplay(_Ticking):
     """rich's ``Live`` on a terminal, redrawn four times a second from the event loop."""
 
     refresh_every = 0.25
@@ -202,7 +221,6 @@ class LiveDisplay(Display):
         super().__init__(tracker)
         self.console = Console(file=stream, highlight=False)
         self._live = Live(console=self.console, auto_refresh=False, transient=False)
-        self._ticker: asyncio.Task[None] | None = None
 
     def render(self) -> Any:
         """The title and job count, a row per status with its count, then the footer."""
@@ -230,21 +248,10 @@ class LiveDisplay(Display):
             self._live.update(self.render(), refresh=True)
             await asyncio.sleep(self.refresh_every)
 
-    async def __aenter__(self) -> LiveDisplay:
+    def _open(self) -> None:
         self._live.start()
-        self._ticker = asyncio.create_task(self._tick())
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+    def _finish(self) -> None:
         self._live.update(self.render(), refresh=True)
         self._live.stop()
 
