@@ -117,29 +117,19 @@ def _sizes(rows: list[dict[str, Any]]) -> str:
     return " and ".join(f"{n:,}" for n in sorted({r["n"] for r in rows}))
 
 
-def markdown(result: dict[str, Any]) -> str:
-    m = result["machine"]
-    pc, br, imp = result["per_call"], result["bridge"], result["imports"]
-    scale, staggered = result["scale"], result["staggered"]
-    burst_rows = "\n".join(
-        f"| {r['approach']} | {r['succeeded']}/300 | {r['wall_s']:.1f} | {r['throttled_answers']}"
-        f" | {r['requests']} |"
-        for r in result["burst"]
-    )
-    return f"""### Benchmark results ({"quick" if result["quick"] else "full"} run, {result["date"]})
-
-Machine: {m["cpus"]} CPUs, {m["processor"]}, {m["platform"]}, Python {m["python"]}.
-Servers run in their own processes (moto for job lifecycles, a minimal endpoint for overhead).
-
-**Concurrent waits** on ECS tasks (moto; each task ends after four polls, {result["poll_interval"]} s apart).
+def _section_waits(result: dict[str, Any]) -> str:
+    return f"""**Concurrent waits** on ECS tasks (moto; each task ends after four polls, {result["poll_interval"]} s apart).
 RSS per wait is the peak growth above the process after launching the tasks, divided by N;
 loop lag is how late a 10 ms sleeper wakes (the first client's model loading included).
 {_waits_note(result)}
 {_table_waits(result["waits"])}
 
 {_ratios(result["waits"])}
+"""
 
-**Up to {scale["n"]:,} concurrent AWS Batch waits in one process**, polled every {scale["poll_s"]:g} s
+
+def _section_scale(scale: dict[str, Any]) -> str:
+    return f"""**Up to {scale["n"]:,} concurrent AWS Batch waits in one process**, polled every {scale["poll_s"]:g} s
 (minimal endpoint answering DescribeJobs with lean job details, the members JobDetail requires,
 ~400 bytes a job, or full ones, 1.6-2 KB a job; each job succeeds on its
 {scale["batch_polls"]}th describe; any id is a job, so only the waiting is measured, after a
@@ -151,36 +141,129 @@ API call (100 is DescribeJobs' maximum); API calls as the client counted them, t
 count in brackets:
 
 {_table_scale(scale["rows"])}
+"""
 
-**Staggered starts**: N = {_sizes(staggered["rows"])} Batch waits whose starts are spread evenly over {staggered["spread_s"]:g} s (as an executor defers tasks over several seconds), polled
+
+def _section_staggered(staggered: dict[str, Any]) -> str:
+    return f"""**Staggered starts**: N = {_sizes(staggered["rows"])} Batch waits whose starts are spread evenly over {staggered["spread_s"]:g} s (as an executor defers tasks over several seconds), polled
 every {staggered["poll_s"]:g} s, each job ending on its {staggered["batch_polls"]}th describe. Calls/poll
 is API calls per job poll: 1.00 is a call per poll (`coalesce=False`, the reference); the goal
 for 20 waits is at most 0.15:
 
 {_table_staggered(staggered["rows"])}
+"""
 
-**Per call** (sequential, minimal endpoint): `hook.call` {pc["hook_call_us"]:.0f} µs vs a cached
+
+def _section_per_call(pc: dict[str, Any]) -> str:
+    return f"""**Per call** (sequential, minimal endpoint): `hook.call` {pc["hook_call_us"]:.0f} µs vs a cached
 aiobotocore client {pc["aiobotocore_cached_us"]:.0f} µs ({pc["hook_vs_aiobotocore"]:.2f}x) vs a new
 session and client per call {pc["new_session_per_call_us"]:,.0f} µs ({pc["new_session_vs_hook"]:.0f}x
 the hook); `AsyncHttpHook.request` {pc["http_hook_us"]:.0f} µs vs raw aiohttp
 {pc["aiohttp_raw_us"]:.0f} µs ({pc["http_hook_vs_aiohttp"]:.2f}x).
+"""
 
-**Sync bridge** (a no-op coroutine from a plain thread): `run_sync` {br["run_sync_us"]:.0f} µs,
+
+def _section_bridge(br: dict[str, Any]) -> str:
+    return f"""**Sync bridge** (a no-op coroutine from a plain thread): `run_sync` {br["run_sync_us"]:.0f} µs,
 `asyncio.run` per call {br["asyncio_run_us"]:.0f} µs ({br["asyncio_run_vs_run_sync"]:.1f}x),
 asgiref `async_to_sync` {br["asgiref_async_to_sync_us"]:.0f} µs, anyio blocking portal
 {br["anyio_portal_us"]:.0f} µs.
+"""
 
-**Throttled burst**: 300 calls at concurrency 50 against an endpoint allowing 20 requests/s
+
+def _section_burst(rows: list[dict[str, Any]]) -> str:
+    burst_rows = "\n".join(
+        f"| {r['approach']} | {r['succeeded']}/300 | {r['wall_s']:.1f} | {r['throttled_answers']}"
+        f" | {r['requests']} |"
+        for r in rows
+    )
+    return f"""**Throttled burst**: 300 calls at concurrency 50 against an endpoint allowing 20 requests/s
 (botocore with `max_attempts` 5, as async_hooks' default):
 
 | approach | succeeded | wall s | throttled answers | requests |
 |---|---:|---:|---:|---:|
 {burst_rows}
+"""
 
-**Import time** (median): python {imp["python"]:.0f} ms; `import async_hooks`
+
+def _rate(value: float | None) -> str:
+    return "unlimited" if value is None else f"{value:.2f}/s"
+
+
+def _section_throttling(r: dict[str, Any]) -> str:
+    bound = r["requests_per_tick_bound"]
+    return f"""**Throttled waits** (issue 19): {r["n"]:,} Batch waits polled every {r["poll_s"]:g} s against a
+Batch-shaped endpoint (the test kit's `AwsEndpoint`) that answers HTTP 429 `TooManyRequestsException`
+to {r["throttled_share"]:.0%} of its DescribeJobs calls (a seeded sequence: the same answers in the same order
+on every run) for {r["throttle_s"]:g} s, then answers normally; the jobs succeed 2-6 s later. A single
+describe is a DescribeJobs call with one id while more than one job is pending (there must be none);
+requests per tick are the endpoint's DescribeJobs requests, attempts included, per tick (the most
+polls a wait counted), and at most {bound} (`max_attempts` {r["max_attempts"]} x {r["unthrottled_calls_per_tick"]} call a tick
+unthrottled), also in any one poll interval; the rate is the shared throttle's limit:
+
+| waits | succeeded | wall s | requests (throttled) | batch calls | single describes (during / after) | requests/tick (ticks) | most requests in one interval | throttle rate before / lowest during / after | ok |
+|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
+| {r["n"]:,} | {r["succeeded"]:,}/{r["n"]:,} | {r["wall_s"]:.1f} | {r["requests"]:,} ({r["throttled_answers"]:,}) | {r["batch_calls"]:,} | {r["single_calls"]:,} ({r["singles_during"]:,} / {r["singles_after"]:,}) | {r["requests_per_tick"]:.1f} ({r["ticks"]}) | {r["max_requests_per_interval"]:,} | {_rate(r["rate_before"])} / {_rate(r["rate_lowest_during"])} / {_rate(r["rate_after"])} | {"yes" if r["ok"] else "no"} |
+"""
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
+
+
+def _section_gcp_scale(r: dict[str, Any]) -> str:
+    return f"""**Google scale** (issue 19): {r["n"]:,} BigQuery waits (`AsyncGcpHook.wait_for_job("bigquery", ...)`,
+`poll_interval={r["poll_s"]:g}`) against a BigQuery-shaped REST server (the test kit's scripted Google API through
+`api_root`) answering each request after {r["latency_s"] * 1000:.0f} ms, each job DONE {r["job_s"]:g} s after its first
+poll. The interval is each job's mean time between two of its polls, from the server's own stamps,
+as the median and the 95th percentile over the jobs, against the {r["poll_s"]:g} s asked for:
+
+| waits | succeeded | wall s | asked interval s | interval median s (x asked) | interval p95 s | longest gap s | polls/job (median) | requests | peak requests in flight |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| {r["n"]:,} | {r["succeeded"]:,}/{r["n"]:,} | {r["wall_s"]:.1f} | {r["poll_s"]:g} | {_seconds(r["interval_median_s"])} ({_times(r["interval_vs_asked"])}) | {_seconds(r["interval_p95_s"])} | {_seconds(r["interval_max_s"])} | {r["polls_per_job_median"]:g} | {r["server_requests"]:,} | {r["peak_in_flight"]:,} |
+"""
+
+
+def _section_imports(imp: dict[str, Any]) -> str:
+    return f"""**Import time** (median): python {imp["python"]:.0f} ms; `import async_hooks`
 {imp["import async_hooks"]:.0f} ms; with `AsyncAwsHook` {imp["+ AsyncAwsHook"]:.0f} ms; with
 `AsyncGcpHook` {imp["+ AsyncGcpHook"]:.0f} ms.
 """
+
+
+#: The report's sections in order: the result key each renders, and how.
+SECTIONS: tuple[tuple[str, Any], ...] = (
+    ("waits", lambda result: _section_waits(result)),
+    ("scale", lambda result: _section_scale(result["scale"])),
+    ("staggered", lambda result: _section_staggered(result["staggered"])),
+    ("per_call", lambda result: _section_per_call(result["per_call"])),
+    ("bridge", lambda result: _section_bridge(result["bridge"])),
+    ("burst", lambda result: _section_burst(result["burst"])),
+    ("throttling", lambda result: _section_throttling(result["throttling"])),
+    ("gcp_scale", lambda result: _section_gcp_scale(result["gcp_scale"])),
+    ("imports", lambda result: _section_imports(result["imports"])),
+)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The tables of the sections ``result`` has (a run with ``--only`` has some of them)."""
+    m = result["machine"]
+    kind = "quick" if result["quick"] else "full"
+    if result.get("only"):
+        kind = f"{kind} run of {', '.join(result['only'])} only"
+    else:
+        kind = f"{kind} run"
+    head = f"""### Benchmark results ({kind}, {result["date"]})
+
+Machine: {m["cpus"]} CPUs, {m["processor"]}, {m["platform"]}, Python {m["python"]}.
+Servers run in their own processes (moto for job lifecycles, a minimal endpoint for overhead).
+"""
+    parts = [render(result) for key, render in SECTIONS if key in result]
+    return "\n".join([head, *parts])
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:

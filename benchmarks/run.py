@@ -5,10 +5,17 @@
 waits on moto for N = 100, 1,000 and 3,000 (at 3,000 only raw aiobotocore and coalesced
 async_hooks), the scale rows (100,000 Batch waits polled every 5 s with lean job details,
 20,000 with full ones), staggered starts (N = 20
-and 200), per-call cost, the sync bridge, a throttled burst and import time. The quick run
-(about three minutes) stops the waits at 1,000 (without the boto3 rows there), the scale row at
-10,000 (polled every 2 s), the staggered row at 20, and repeats less. Every row of waits runs in
-a process of its own; ``report.py`` writes the tables.
+and 200), per-call cost, the sync bridge, a throttled burst, throttled waits (100 Batch waits
+under 60 s of 90 % throttling, ``throttling.py``), Google scale (2,000 BigQuery waits polled
+every 5 s at 100 ms a request, ``gcp_scale.py``) and import time. The quick run (about three
+minutes) stops the waits at 1,000 (without the boto3 rows there), the scale row at 10,000
+(polled every 2 s), the staggered row at 20, repeats less and leaves out the two issue-19 rows
+(about 80 s each, whatever N). Every row of waits runs in a process of its own; ``report.py``
+writes the tables.
+
+``--only NAME [NAME ...]`` runs only those sections (``python -m benchmarks.run --only
+throttling``; the names are ``SECTIONS``) and writes ``latest-only-NAME[-NAME...].json`` and
+``.md`` beside the others: the full and quick results and the published tables stay as they are.
 """
 
 from __future__ import annotations
@@ -23,7 +30,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bridge, burst, imports, percall, scale, servers, staggered
+from benchmarks import (
+    bridge,
+    burst,
+    gcp_scale,
+    imports,
+    percall,
+    scale,
+    servers,
+    staggered,
+    throttling,
+)
 from benchmarks.report import markdown, plot
 from benchmarks.waits import APPROACHES
 
@@ -45,6 +62,19 @@ ONLY_AT = {
 SCALE_POLLS, SCALE_INTERVAL, SCALE_INTERVAL_QUICK = 6, 5.0, 2.0
 #: Staggered starts: waits started evenly over 5 s, polled every second, ending on the 10th poll.
 STAGGERED_POLLS, STAGGERED_INTERVAL, STAGGERED_SPREAD = 10, 1.0, 5.0
+#: Throttled waits (issue 19): 100 Batch waits polled every 2 s through 60 s of 90 % throttling.
+THROTTLING_N, THROTTLING_INTERVAL = 100, 2.0
+#: Google scale (issue 19): 2,000 BigQuery waits polled every 5 s, jobs running 40 s.
+GCP_SCALE_N, GCP_SCALE_INTERVAL = 2000, 5.0
+#: A row of fixed duration (the two above take about 80 s) stops after this many seconds at most.
+ROW_TIMEOUT = 900
+#: What ``--only`` may name, in the order a run runs them.
+SECTIONS = (
+    "waits", "scale", "staggered", "per_call", "bridge", "burst", "throttling", "gcp_scale",
+    "imports",
+)  # fmt: skip
+#: The sections the quick run leaves out (unless ``--only`` names them).
+NOT_QUICK = ("throttling", "gcp_scale")
 
 
 def _machine() -> dict[str, Any]:
@@ -56,10 +86,13 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _row(module: str, args: list[Any], log: Any) -> dict[str, Any]:
+def _row(module: str, args: list[Any], log: Any, timeout: float | None = None) -> dict[str, Any]:
     """One benchmark row from ``python -m benchmarks.<module> ARGS...``, in its own process."""
     command = [sys.executable, "-m", f"benchmarks.{module}", *map(str, args)]
-    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        raise SystemExit(f"{module} benchmark did not end within {timeout:g} s") from expired
     if out.returncode != 0:
         log(out.stderr[-2000:])
         raise SystemExit(f"{module} benchmark {' '.join(map(str, args[:2]))} failed")
@@ -109,6 +142,21 @@ def _staggered(sizes: list[int], log: Any) -> dict[str, Any]:
     }
 
 
+def _throttling(log: Any) -> dict[str, Any]:
+    """The throttled-waits row; ``throttling.py`` starts its own endpoint."""
+    log(f"throttling: {THROTTLING_N} Batch waits, {throttling.THROTTLE_S:g} s of 429s")
+    return _row("throttling", [THROTTLING_N, THROTTLING_INTERVAL], log, ROW_TIMEOUT)
+
+
+def _gcp_scale(log: Any) -> dict[str, Any]:
+    """The Google scale row; ``gcp_scale.py`` starts its own server."""
+    log(
+        f"gcp_scale: {GCP_SCALE_N:,} BigQuery waits every {GCP_SCALE_INTERVAL:g} s,"
+        f" jobs of {gcp_scale.JOB_S:g} s"
+    )
+    return _row("gcp_scale", [GCP_SCALE_N, GCP_SCALE_INTERVAL], log, ROW_TIMEOUT)
+
+
 def publish(table: Path, plot: Path) -> None:
     """Put a full run's tables in the README (between its markers) and its plot in the docs."""
     readme = ROOT / "README.md"
@@ -128,7 +176,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller Ns, about three minutes")
     parser.add_argument("--sizes", type=int, nargs="*", help="override the Ns of the waits")
     parser.add_argument("--scale", type=int, help="override the N of the scale row")
+    parser.add_argument(
+        "--only", nargs="+", choices=SECTIONS, metavar="NAME",
+        help=f"run only these sections ({', '.join(SECTIONS)})",
+    )  # fmt: skip
     args = parser.parse_args()
+    only = [name for name in SECTIONS if name in (args.only or ())]
+
+    def wanted(name: str) -> bool:
+        if only:
+            return name in only
+        return not (args.quick and name in NOT_QUICK)
+
     started = time.monotonic()
 
     def log(message: str) -> None:
@@ -144,37 +203,55 @@ def main() -> None:
         "quick": args.quick,
         "machine": _machine(),
     }
-    # The quick run polls faster so that it fits in three minutes; the rows stay comparable.
-    result["poll_interval"] = 0.1 if args.quick else 0.25
-    result["waits"] = _waits(sizes, result["poll_interval"], args.quick, log)
-    if max(sizes) >= ONLY_AT[args.quick][0]:
-        result["waits_only_at"] = ONLY_AT[args.quick]
-    scale_n = args.scale or (10_000 if args.quick else 100_000)
-    interval = SCALE_INTERVAL_QUICK if args.quick else SCALE_INTERVAL
-    # Lean job details (what the goals are set on) at full N; full details, where botocore's
-    # parse dominates, at a fifth of it (the full run only).
-    scale_sizes = [(scale_n, "lean")] + ([] if args.quick else [(scale_n // 5, "full")])
-    result["scale"] = _scale(scale_sizes, interval, log)
-    result["staggered"] = _staggered([20] if args.quick else [20, 200], log)
-    with servers.endpoint() as url:
-        log("per-call cost")
-        result["per_call"] = percall.run(url, args.quick)
-    log("sync bridge")
-    result["bridge"] = bridge.run(args.quick)
-    with servers.endpoint(rate=20) as url:
-        log("throttled burst")
-        result["burst"] = burst.run(url)
-    log("import time")
-    result["imports"] = imports.run(args.quick)
+    if only:
+        result["only"] = only
+    if wanted("waits"):
+        # The quick run polls faster so that it fits in three minutes; the rows stay comparable.
+        result["poll_interval"] = 0.1 if args.quick else 0.25
+        result["waits"] = _waits(sizes, result["poll_interval"], args.quick, log)
+        if max(sizes) >= ONLY_AT[args.quick][0]:
+            result["waits_only_at"] = ONLY_AT[args.quick]
+    if wanted("scale"):
+        scale_n = args.scale or (10_000 if args.quick else 100_000)
+        interval = SCALE_INTERVAL_QUICK if args.quick else SCALE_INTERVAL
+        # Lean job details (what the goals are set on) at full N; full details, where
+        # botocore's parse dominates, at a fifth of it (the full run only).
+        scale_sizes = [(scale_n, "lean")] + ([] if args.quick else [(scale_n // 5, "full")])
+        result["scale"] = _scale(scale_sizes, interval, log)
+    if wanted("staggered"):
+        result["staggered"] = _staggered([20] if args.quick else [20, 200], log)
+    if wanted("per_call"):
+        with servers.endpoint() as url:
+            log("per-call cost")
+            result["per_call"] = percall.run(url, args.quick)
+    if wanted("bridge"):
+        log("sync bridge")
+        result["bridge"] = bridge.run(args.quick)
+    if wanted("burst"):
+        with servers.endpoint(rate=20) as url:
+            log("throttled burst")
+            result["burst"] = burst.run(url)
+    if wanted("throttling"):
+        result["throttling"] = _throttling(log)
+    if wanted("gcp_scale"):
+        result["gcp_scale"] = _gcp_scale(log)
+    if wanted("imports"):
+        log("import time")
+        result["imports"] = imports.run(args.quick)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     kind = "quick" if args.quick else "full"
+    if only:  # a partial run: files of its own, the full and quick results left as they are
+        kind = "only-" + "-".join(only)
     for name in (f"{stamp}-{kind}.json", f"latest-{kind}.json"):
         (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / f"latest-{kind}.md").write_text(markdown(result))
-    plot(result["waits"], RESULTS / f"latest-{kind}.png")
-    log(f"wrote {RESULTS}/latest-{kind}.{{json,md,png}}")
-    if not args.quick:
+    written = "json,md"
+    if "waits" in result:
+        plot(result["waits"], RESULTS / f"latest-{kind}.png")
+        written += ",png"
+    log(f"wrote {RESULTS}/latest-{kind}.{{{written}}}")
+    if not args.quick and not only:
         publish(RESULTS / "latest-full.md", RESULTS / "latest-full.png")
         log("updated the README's table and docs/assets/bench-full.png")
     print(markdown(result))
