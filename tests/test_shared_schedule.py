@@ -15,9 +15,10 @@ import pytest
 from conftest import run_dev_mode
 
 from async_hooks import JobFailedError, JobTimeoutError, TransientError
-from async_hooks._core.coalesce import Coalescer
 from async_hooks._core.loopstate import LoopState, current_state
 from async_hooks._core.plan import BatchDescribe, PollPlan, PollTiming
+from async_hooks._core.schedule import Schedules
+from async_hooks._core.schedule.schedule import PollSchedule
 from async_hooks._core.waiting import wait_until_done
 from async_hooks.testing.jobserver import until
 
@@ -85,17 +86,24 @@ class Board:
         return sum(1 for batch in self.batches if set(job_ids) <= set(batch))
 
 
-def wait(board: Board, job_id: str, **timing: Any) -> asyncio.Task[Any]:
+OWNER = object()  # the hook whose waits these are
+
+
+def schedules() -> Schedules:
+    return current_state().memo(("poll-schedules",), Schedules)
+
+
+def wait(board: Board, job_id: str, owner: object = OWNER, **timing: Any) -> asyncio.Task[Any]:
     plan = board.plan(job_id)
-    memo = current_state().memo
     timing = {"poll_interval": FAST, **timing}
-    return asyncio.ensure_future(wait_until_done(plan, PollTiming(**timing), memo=memo))
+    wait = wait_until_done(plan, PollTiming(**timing), schedules=schedules(), owner=owner)
+    return asyncio.ensure_future(wait)
 
 
-def coalescer_of(board: Board) -> Coalescer:
-    built = current_state()._memo[("coalescer", board.batch.key)]
-    coalescer: Coalescer = built.result()
-    return coalescer
+def schedule_of(board: Board) -> PollSchedule:
+    schedule = schedules().get(board.batch.key)
+    assert schedule is not None, "no wait of this board is in a schedule"
+    return schedule
 
 
 async def test_a_wait_wakes_only_when_its_status_changes():
@@ -140,13 +148,15 @@ async def test_a_back_off_wait_moves_to_the_tick_of_its_longer_interval():
     ]
     # The back-off wait polls at FAST, 2 FAST, then 4 FAST: in the steady wait's ticks.
     await until(lambda: board.calls_with(stretching, steady) >= 2)
-    groups = coalescer_of(board)._groups
+    schedule = schedule_of(board)
+    groups = schedule._groups
     assert list(groups) == [4 * FAST]
     assert set(groups[4 * FAST].members) == {stretching, steady}
     board.scripts[stretching] = board.scripts[steady] = ["DONE"]
     results = await asyncio.gather(*tasks)
     assert all(r.succeeded for r in results)
-    assert not coalescer_of(board)._groups  # the last wait left: the timer stopped
+    assert not schedule._groups  # the last wait left: the timer stopped
+    assert schedules().get(board.batch.key) is None  # ... and the schedule is forgotten
 
 
 async def test_a_wait_keeps_its_own_timeout_inside_a_shared_tick():
@@ -175,7 +185,7 @@ async def test_deadlines_share_timers_and_an_ended_wait_leaves_no_timer_behind()
     timing_out = wait(board, stuck, timeout=1.0)
     tasks = [wait(board, job_id, timeout=3600.0) for job_id in ids]
     await until(lambda: board.calls_with(*ids) >= 1)
-    deadlines = coalescer_of(board)._deadlines
+    deadlines = schedule_of(board)._deadlines
     # 51 deadlines set within one loop turn fall in a few buckets (one timer each), not 51
     assert 1 <= len(deadlines) < 10
     results = await asyncio.gather(*tasks)
@@ -193,7 +203,8 @@ async def test_a_cancelled_wait_leaves_at_once_and_an_empty_group_stops():
     tasks[0].cancel()
     with pytest.raises(asyncio.CancelledError):
         await tasks[0]
-    group = coalescer_of(board)._groups[FAST]
+    schedule = schedule_of(board)
+    group = schedule._groups[FAST]
     assert set(group.members) == {"j1", "j2"}  # left at once, not at its next tick
     calls = len(board.batches)
     await until(lambda: len(board.batches) > calls + 1)
@@ -201,8 +212,9 @@ async def test_a_cancelled_wait_leaves_at_once_and_an_empty_group_stops():
     for task in tasks[1:]:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    assert coalescer_of(board)._groups == {}
+    assert schedule._groups == {}
     assert group.handle is None or group.handle.cancelled()
+    assert len(schedules()) == 0
 
 
 async def test_poll_errors_wake_the_wait_and_failures_keep_their_reason(caplog):
@@ -227,15 +239,15 @@ async def test_an_id_the_batch_answer_leaves_out_is_polled_alone():
     assert board.singles == ["unlisted"]
 
 
-async def test_closing_the_coalescer_stops_its_timers_and_ticks():
+async def test_closing_the_schedule_stops_its_timers_and_ticks():
     board = Board()
     job = board.add("j", "RUNNING")
     task = wait(board, job)
     await until(lambda: len(board.batches) >= 1)
-    coalescer = coalescer_of(board)
-    await coalescer.aclose()
-    assert not coalescer._ticks
-    assert all(group.handle is None for group in coalescer._groups.values())
+    schedule = schedule_of(board)
+    await schedule.aclose()
+    assert not schedule._ticks
+    assert all(group.handle is None for group in schedule._groups.values())
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
@@ -245,6 +257,7 @@ SHUTDOWN_SCRIPT = textwrap.dedent(
     import asyncio
     from async_hooks._core.loopstate import current_state
     from async_hooks._core.plan import BatchDescribe, PollPlan, PollTiming
+    from async_hooks._core.schedule import Schedules
     from async_hooks._core.waiting import wait_until_done
 
     calls = []
@@ -266,11 +279,12 @@ SHUTDOWN_SCRIPT = textwrap.dedent(
                 frozenset({"DONE"}), frozenset(), lambda p: None, batch=batch,
             )
             timing = PollTiming(poll_interval=0.01, timeout=None)
-            asyncio.ensure_future(wait_until_done(plan, timing, memo=current_state().memo))
+            schedules = current_state().memo(("poll-schedules",), Schedules)
+            asyncio.ensure_future(wait_until_done(plan, timing, schedules=schedules, owner=1))
         while len(calls) < 3:
             await asyncio.sleep(0.005)
         # main returns with 25 waits asleep and a tick's call in flight: asyncio.run cancels
-        # the tasks, then the loop state closes the coalescer
+        # the tasks, then the loop state closes the schedules
 
     asyncio.run(main())
     print("done", len(calls) >= 3)
@@ -384,31 +398,25 @@ async def test_closing_the_loop_state_closes_what_it_shares():
         await pending  # a build still running at shutdown is cancelled
 
 
-def test_a_members_payload_is_kept_encoded_and_read_back_equal():
+def test_a_kept_payload_is_packed_and_read_back_equal():
     from datetime import datetime, timezone
 
-    from async_hooks._core.member import Codec, Member
+    from async_hooks._core.schedule.payloads import PayloadStore
 
-    codec = Codec()
-    plan = Board().plan("j")
-    member = Member(plan, PollTiming(), codec)
+    store = PayloadStore()
     answer = '{"id": "j", "status": "RUNNING", "n": [1, 2.5, null, true], "arn": "arn:aws:x/j"}'
     plain = json.loads(answer)
-    member.keep(plain)
-    assert member.live is None and member.packed is not None
-    assert len(member.packed) < len(answer)
-    assert member.payload == plain and member.payload is not plain
-    packed = member.packed
-    member.keep(json.loads(answer))  # the same answer again: not stored again
-    assert member.packed is packed
-    member.keep({**plain, "t": (1, "x")})  # a tuple stays a tuple
-    assert member.payload["t"] == (1, "x")
+    kept = store.pack(plain)
+    assert isinstance(kept, bytes) and len(kept) < len(answer)
+    assert store.unpack(kept) == plain and store.unpack(kept) is not plain
+    tupled = store.pack({**plain, "t": (1, "x")})  # a tuple stays a tuple
+    assert store.unpack(tupled)["t"] == (1, "x")
     dated = {**plain, "createdAt": datetime(2026, 12, 1, tzinfo=timezone.utc)}  # marshal can't
-    member.keep(dated)
-    assert member.payload == dated and type(member.payload["createdAt"]) is datetime
+    assert store.unpack(store.pack(dated)) == dated
+    assert type(store.unpack(store.pack(dated))["createdAt"]) is datetime
     unpicklable = {"callback": lambda: None}
-    member.keep(unpicklable)
-    assert member.payload is unpicklable  # kept as it is
+    assert store.unpack(store.pack(unpicklable)) is unpicklable  # kept as it is
+    assert store.unpack(None) is None  # nothing kept yet
 
 
 async def test_a_newcomer_whose_deadline_comes_before_the_next_tick_is_polled_first():

@@ -15,25 +15,39 @@ from typing import Any
 from async_hooks._core.values import is_finite_number
 from async_hooks.errors import HookConfigError
 
-__all__ = ["DEFAULT_TIMEOUT", "BatchDescribe", "PollPlan", "PollTiming"]
+__all__ = ["DEFAULT_TIMEOUT", "BatchDescribe", "BatchUnsupported", "PollPlan", "PollTiming"]
 
 DEFAULT_TIMEOUT = 24 * 3600.0
 
 
+class BatchUnsupported(Exception):
+    """Raised by a ``fetch_many`` whose server does not implement the batch operation or
+    refuses it as invalid (not a throttle or a transient fault, which only slow the schedule):
+    the schedule describes its ids one call each from then on. ``error`` is what the server
+    answered."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"the batch operation is not available: {type(error).__name__}")
+        self.error = error
+
+
 @dataclass(frozen=True, slots=True)
 class BatchDescribe:
-    """How to describe many jobs of one kind at once, for the shared schedule.
+    """How the shared schedule describes a key's jobs.
 
     ``key`` names what may share a call (connection, kind, identifiers): waits with equal keys
     on one loop share their polls. ``fetch_many(ids)`` (at most ``batch_max`` ids) returns the
     payload of each id the answer lists; an id it leaves out is described by ``fetch_one(id)``.
-    Both are bound to the hook that made them: a tick calls through the fetchers of a live wait.
-    Build one per hook and key, not one per wait (equal values count as one).
+    A kind whose API has no batch call has no ``fetch_many``: each tick describes each id once
+    with ``fetch_one``, spread over the group's jitter, as many at once as the throttle admits.
+    Both are bound to the hook that made them: a tick calls through the fetchers of a hook that
+    has a wait in the schedule. Build one per hook and key, not one per wait (equal values count
+    as one).
     """
 
     key: Hashable
     batch_max: int
-    fetch_many: Callable[[list[str]], Awaitable[Mapping[str, Any]]]
+    fetch_many: Callable[[list[str]], Awaitable[Mapping[str, Any]]] | None
     fetch_one: Callable[[str], Awaitable[Any]]
 
     def __post_init__(self) -> None:
@@ -82,7 +96,8 @@ class PollTiming:
     """When to poll: every ``poll_interval`` seconds, multiplied by ``backoff`` after each poll up
     to ``max_poll_interval``, each sleep jittered by +/- ``jitter`` (a fraction) so that waits
     started together drift apart; give up after ``timeout`` seconds (``None``: never). In the
-    shared schedule the interval picks the tick group and ``jitter`` does not apply."""
+    shared schedule the interval picks the tick group; ``jitter`` spreads the single describes
+    of kinds without a batch call (a batch call is itself the spreading)."""
 
     poll_interval: float = 5.0
     timeout: float | None = DEFAULT_TIMEOUT

@@ -3,28 +3,32 @@
 
 The provider only describes; the core's ``_wait`` decides to poll alone or in the loop's shared
 schedule. A kind without a batch-describe operation still joins the shared schedule, its ids
-described one call each (``FAN_OUT`` at a time per chunk), so that concurrent waits on the same
-id share one poll. What every wait of one kind and identifiers on one hook shares (its fetchers, its
-``finish`` step, the kind's readers) is built once per hook, not once per wait.
+described one call each, so that concurrent waits on the same id share one poll. A batch call the
+server does not implement (moto's Athena answers ``BatchGetQueryExecution`` with a bare HTML 500,
+which botocore reports with the code "500"; a real AWS 5xx names its error code and means "try
+again") is reported to the schedule as ``BatchUnsupported``. What every wait of one kind and
+identifiers on one hook shares (its fetchers, its ``finish`` step, the kind's readers) is built
+once per hook, not once per wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
-from async_hooks._core.plan import BatchDescribe, PollPlan
+from async_hooks._core.plan import BatchDescribe, BatchUnsupported, PollPlan
 from async_hooks.aws._errors import AwsNotFoundError, without_answer
 from async_hooks.aws.kinds import JobKind
 from async_hooks.errors import ServiceError
 
-__all__ = ["FAN_OUT", "Planner"]
+__all__ = ["UNSUPPORTED_CODES", "Planner", "batch_unsupported"]
 
-#: Ids of a kind without a batch-describe operation described concurrently per chunk of a tick
-#: (each its own call through the pipeline, which throttles).
-FAN_OUT = 25
+#: Error codes with which a server says it does not have an operation (botocore's JSON and query
+#: protocols; moto's "not yet implemented").
+UNSUPPORTED_CODES = frozenset(
+    {"UnknownOperationException", "InvalidAction", "NotImplemented", "UnsupportedOperation"}
+)
 
 T = TypeVar("T")
 
@@ -148,11 +152,11 @@ class Planner:
         self, spec: JobKind, identifiers: dict[str, Any], frozen: tuple[tuple[str, str], ...]
     ) -> _Kit:
         key = ("aws", self._client_key(spec.service), spec.name, frozen)
-        many = self._fetch_many if spec.coalescable else self._fetch_each
+        many = functools.partial(self._fetch_many, spec, identifiers)
         batch = BatchDescribe(
             key=key,
-            batch_max=spec.batch_max if spec.coalescable else FAN_OUT,
-            fetch_many=functools.partial(many, spec, identifiers),
+            batch_max=spec.batch_max if spec.coalescable else 1,
+            fetch_many=many if spec.coalescable else None,
             fetch_one=functools.partial(self._fetch_one, spec, identifiers),
         )
         finish = None
@@ -163,28 +167,17 @@ class Planner:
     async def _fetch_many(
         self, spec: JobKind, identifiers: Mapping[str, Any], job_ids: list[str]
     ) -> Mapping[str, Any]:
-        if spec.batch_fetch is not None:
-            return await spec.batch_fetch(self, job_ids, identifiers)
-        params = spec.batch_params(job_ids, identifiers)
-        answer = await self._call(spec.service, spec.batch_describe or spec.describe, **params)
+        try:
+            if spec.batch_fetch is not None:
+                return await spec.batch_fetch(self, job_ids, identifiers)
+            params = spec.batch_params(job_ids, identifiers)
+            operation = spec.batch_describe or spec.describe
+            answer = await self._call(spec.service, operation, **params)
+        except ServiceError as error:
+            if batch_unsupported(error):
+                raise BatchUnsupported(error) from None
+            raise
         return spec.batch_items(answer, job_ids)
-
-    async def _fetch_each(
-        self, spec: JobKind, identifiers: Mapping[str, Any], job_ids: list[str]
-    ) -> Mapping[str, Any]:
-        """Each id described by its own call, concurrently; an id whose call failed is left
-        out, and the shared schedule polls it alone (its error is then its own)."""
-        answers = await asyncio.gather(
-            *(self.describe_one(spec, job_id, identifiers) for job_id in job_ids),
-            return_exceptions=True,
-        )
-        found: dict[str, Any] = {}
-        for job_id, answer in zip(job_ids, answers, strict=True):
-            if isinstance(answer, asyncio.CancelledError):
-                raise answer
-            if not isinstance(answer, BaseException):
-                found[job_id] = answer
-        return found
 
     async def _fetch_one(
         self, spec: JobKind, identifiers: Mapping[str, Any], job_id: str
@@ -196,3 +189,14 @@ class Planner:
         if spec.enrich is None or status not in spec.terminal:
             return item
         return await spec.enrich(self, item)
+
+
+def batch_unsupported(error: ServiceError) -> bool:
+    """Whether ``error`` says the server lacks the operation, rather than "try again": a code
+    that says so, or a 5xx without an AWS error code (botocore then reports the status as the
+    code: moto's HTML "not yet implemented" page)."""
+    code = error.code
+    if code in UNSUPPORTED_CODES:
+        return True
+    status = error.status or 0
+    return status >= 500 and (code is None or code == str(status))

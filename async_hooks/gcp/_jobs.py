@@ -3,9 +3,10 @@
 Run.
 
 A wait is a ``PollPlan`` whose describe is one GET (``_rest_json``). No Google job API describes
-many ids in one call, so each plan's ``BatchDescribe`` has a batch of one: it joins the loop's
-shared schedule for its hook, kind, project, location and identifiers, where concurrent waits on
-the same job share one poll per tick.
+many ids in one call, so each plan's ``BatchDescribe`` has no batch call: it joins the loop's
+shared schedule for its connection, kind, project, location and identifiers, where each job is
+described once per tick (concurrent waits on one job share that poll), the describes spread over
+the waits' jitter.
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ class JobMethods(OperationMethods):
             batch = self._job_kits[key] = BatchDescribe(
                 key=key,
                 batch_max=1,
-                fetch_many=_nothing,
+                fetch_many=None,
                 fetch_one=functools.partial(self._describe, spec, ref.project, context),
             )
         return batch
@@ -164,8 +165,3 @@ class JobMethods(OperationMethods):
         """One job described, for the shared schedule's tick."""
         ref = spec.resolve(job_id, project, values)
         return await self._rest_json(spec.service, "get", "GET", self._job_url(ref))
-
-
-async def _nothing(job_ids: list[str]) -> Mapping[str, Any]:
-    """No Google job API describes many ids in one call: the tick describes each id alone."""
-    return {}

@@ -1,16 +1,17 @@
-"""The parts of a shared schedule: a *group* (the waits of one poll interval and the timer of
-their next tick) and a *tick* (one round of polls of a group)."""
+"""A *group*: the waits of one schedule that share a poll interval, and the timer of their
+next tick."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from async_hooks._core.member import Member
+    from async_hooks._core.schedule.state import WaitState
 
-__all__ = ["Group", "Tick", "coalescing_window"]
+__all__ = ["Group", "coalescing_window"]
 
 
 def coalescing_window(poll_interval: float) -> float:
@@ -20,14 +21,16 @@ def coalescing_window(poll_interval: float) -> float:
 
 
 class Group:
-    """The waits of one interval, and the timer of their next tick."""
+    """The waits of one interval (by job id; waits on one id are chained by ``twin``), and the
+    timer of their next tick."""
 
-    __slots__ = ("handle", "interval", "members", "next_at", "soon", "window")
+    __slots__ = ("handle", "interval", "jitter", "members", "next_at", "soon", "window")
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, jitter: float) -> None:
         self.interval = interval
+        self.jitter = jitter  # spreads a tick's single describes (kinds without a batch call)
         self.window = coalescing_window(interval)
-        self.members: dict[str, Member] = {}
+        self.members: dict[str, WaitState] = {}
         self.handle: asyncio.TimerHandle | None = None
         self.next_at = 0.0  # loop time of its next tick (when ``handle`` was armed)
         self.soon: asyncio.TimerHandle | None = None  # an extra tick for newcomers, if any
@@ -36,7 +39,7 @@ class Group:
         """When its next regular tick starts (a running tick re-arms one interval on)."""
         return self.next_at if self.handle is not None else self.next_at + self.interval
 
-    def arm(self, when: float, callback: Any) -> None:
+    def arm(self, when: float, callback: Callable[[Group], None]) -> None:
         # A fresh context: the tick must not run in (nor keep alive) the context of the wait
         # that happened to arm it (Airflow routes log lines by the trigger in the context).
         self.next_at = when
@@ -44,14 +47,12 @@ class Group:
             when, callback, self, context=contextvars.Context()
         )
 
+    def disarm(self) -> None:
+        for handle in (self.handle, self.soon):
+            if handle is not None:
+                handle.cancel()
+        self.handle = self.soon = None
 
-class Tick:
-    """One tick's shared state: its start, whether it polls alone, the waits that move on."""
-
-    __slots__ = ("alone", "group", "movers", "started")
-
-    def __init__(self, group: Group, started: float, alone: bool) -> None:
-        self.group = group
-        self.started = started
-        self.alone = alone
-        self.movers: list[tuple[Member, float]] = []
+    def __repr__(self) -> str:
+        armed = f" next tick at {self.next_at:.2f}" if self.handle is not None else " tick running"
+        return f"<Group {self.interval:g}s waits={len(self.members)}{armed}>"

@@ -1,4 +1,4 @@
-"""The deadlines of a shared schedule's waits: one timer per ``RESOLUTION`` of deadlines.
+"""The deadlines of a schedule's waits: one timer per ``RESOLUTION`` of deadlines.
 
 A timer per wait (``loop.call_at``) costs a ``TimerHandle``, a bound method and a heap entry:
 about 250 bytes for each of 100,000 waits, most of which never time out. Waits whose deadlines
@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from async_hooks._core.member import Member
+    from async_hooks._core.schedule.state import WaitState
 
 __all__ = ["RESOLUTION", "Deadlines"]
 
@@ -28,19 +28,19 @@ class _Bucket:
 
     def __init__(self, slot: int) -> None:
         self.slot = slot
-        self.members: set[Member] = set()
+        self.members: set[WaitState] = set()
         self.handle: asyncio.TimerHandle | None = None
 
 
 class Deadlines:
-    """Expires (``Member.expire``) the waits whose deadlines passed."""
+    """Expires (``WaitState.expire``) the waits whose deadlines passed."""
 
     __slots__ = ("_buckets",)
 
     def __init__(self) -> None:
         self._buckets: dict[int, _Bucket] = {}
 
-    def add(self, member: Member, deadline: float) -> None:
+    def add(self, member: WaitState, deadline: float) -> None:
         """Expire ``member`` once ``deadline`` (loop time) has passed, unless it leaves first."""
         slot = math.ceil(deadline / RESOLUTION)
         bucket = self._buckets.get(slot)
@@ -52,7 +52,7 @@ class Deadlines:
         bucket.members.add(member)
         member.bucket = bucket
 
-    def remove(self, member: Member) -> None:
+    def remove(self, member: WaitState) -> None:
         """``member`` no longer needs its deadline (it ended); idempotent."""
         bucket: _Bucket | None = member.bucket
         if bucket is None:

@@ -1,0 +1,162 @@
+"""One wait's state in a shared schedule: what the ticks saw of its job and have not yet told
+it, and how they wake it.
+
+Thousands live at once, so a state is small: a few slots, no future while its wait has nothing
+to read, and no payload of a job that is merely still running. A tick *tells* a wait only what
+it must look at (``news``): a status change or an end with the payload that came with it, or a
+failed poll. The news is read in order, so a wait that was busy (a slow ``on_status``) still
+sees every status, and it is dropped as soon as it is read. A state is the context manager of
+its wait's membership: leaving the ``with`` block takes the wait out of its schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from async_hooks._core.plan import PollPlan, PollTiming
+    from async_hooks._core.schedule.group import Group
+    from async_hooks._core.schedule.schedule import PollSchedule
+
+__all__ = ["News", "WaitState"]
+
+#: One thing a wait has not read yet: ``(status, payload)`` for a status change or an end, or
+#: the error of a failed poll (one instance shared by a chunk's waits: each wait raises a copy
+#: of its own).
+News: TypeAlias = "tuple[str, Any] | BaseException"
+
+
+class WaitState:
+    """A wait's place in a schedule (its group, its due time) and what the ticks told it."""
+
+    __slots__ = (
+        "bucket",
+        "due",
+        "expired",
+        "failure",
+        "future",
+        "group",
+        "interval",
+        "kept",
+        "news",
+        "owner",
+        "plan",
+        "polls",
+        "schedule",
+        "status",
+        "timing",
+        "twin",
+    )
+
+    def __init__(
+        self, schedule: PollSchedule, plan: PollPlan, timing: PollTiming, owner: object
+    ) -> None:
+        self.schedule = schedule
+        self.plan = plan
+        self.timing = timing
+        self.owner = owner  # the hook whose wait this is: it leaves when that hook closes
+        self.interval = timing.poll_interval
+        self.due = 0.0  # loop time from which a tick may poll it
+        self.group: Group | None = None
+        self.twin: WaitState | None = None  # another wait on the same id in the same group
+        self.bucket: Any = None  # its deadline's bucket (``Deadlines``), if it has a deadline
+        self.polls = 0
+        self.status: str | None = None  # the last status a tick saw
+        self.kept: object = None  # the payload of the last status the wait read, packed
+        self.failure: str | None = None  # the last poll's error, until a poll succeeds
+        self.news: list[News] | None = None
+        self.expired = False  # the wait's own deadline passed
+        self.future: asyncio.Future[None] | None = None  # only while the wait sleeps
+
+    # ------------------------------------------------------------------ told by a tick
+
+    def saw(self, status: str, payload: Any, ended: bool) -> None:
+        """A poll answered ``status``: news when it changed or the job ended, else nothing
+        (a running job's payload is not kept)."""
+        self.polls += 1
+        self.failure = None
+        if status == self.status and not ended:
+            return
+        self.status = status
+        news = self.news
+        if news is None:
+            self.news = [(status, payload)]
+        else:
+            last = news[-1]
+            if isinstance(last, tuple) and last[0] == status:
+                news[-1] = (status, payload)  # the same end again: its freshest payload
+            else:
+                news.append((status, payload))
+        self._wake()
+
+    def failed(self, error: BaseException, failure: str) -> None:
+        """A poll failed with ``error`` (``failure``: its text for a time-out's message)."""
+        self.polls += 1
+        self.failure = failure
+        news = self.news
+        if news is None:
+            self.news = [error]
+        elif isinstance(news[-1], BaseException):
+            news[-1] = error  # failures in a row while the wait was busy: the last one counts
+        else:
+            news.append(error)
+        self._wake()
+
+    def stop(self, error: BaseException) -> None:
+        """The wait must end with ``error`` (its own instance): its hook closed."""
+        if self.news is None:
+            self.news = [error]
+        else:
+            self.news.append(error)
+        self._wake()
+
+    def expire(self) -> None:
+        """The wait's deadline timer: wake it to raise ``JobTimeoutError``."""
+        self.expired = True
+        self._wake()
+
+    def _wake(self) -> None:
+        future = self.future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    # ------------------------------------------------------------------ read by the wait
+
+    def take_news(self) -> list[News]:
+        news, self.news = self.news, None
+        return news or []
+
+    def keep(self, payload: Any) -> None:
+        """Keep ``payload`` (of the status the wait just read) for a time-out's result."""
+        self.kept = self.schedule.payloads.pack(payload)
+
+    def last_payload(self) -> Any:
+        """The payload of the last status seen: unread news first, else the kept one."""
+        for item in reversed(self.news or ()):
+            if isinstance(item, tuple):
+                return item[1]
+        return self.schedule.payloads.unpack(self.kept)
+
+    # ------------------------------------------------------------------ membership
+
+    def __enter__(self) -> WaitState:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.schedule.leave(self)
+
+    def __repr__(self) -> str:
+        news = len(self.news) if self.news else 0
+        return (
+            f"<WaitState {self.plan.kind} {self.plan.job_id} status={self.status}"
+            f" polls={self.polls} interval={self.interval:g}s news={news}"
+            f"{' sleeping' if self.future is not None else ''}>"
+        )

@@ -1,0 +1,241 @@
+"""A *tick*: one round of polls of a group's due waits.
+
+With a batch call, the due ids go in chunks of the API's maximum, ``IN_FLIGHT`` chunk calls at
+a time; an id the answer does not list is described alone. Without one (or once the server has
+shown that it lacks it), each due id is described once, the describes spread over the group's
+jitter and as many in flight as the throttle admits. Each call goes through the pipeline (the
+shared throttle, retries, the budget), through the fetchers of a hook that has waits here.
+
+A batch call that still fails with a throttle or a transient error after the pipeline's retries
+fails that poll of each wait in its chunk (a transient poll error, which never ends a wait):
+throttling slows the schedule down, it never fans it out into single calls. ``BatchUnsupported``
+(the server does not implement the operation) turns the schedule to single describes for good;
+another refusal (a client error: one bad id) is answered by single describes of that chunk only,
+so one bad id cannot fail unrelated waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from async_hooks._core.outcome import failure_text
+from async_hooks._core.plan import BatchUnsupported
+from async_hooks.errors import HookClosedError, ServiceError
+
+if TYPE_CHECKING:
+    from async_hooks._core.plan import BatchDescribe
+    from async_hooks._core.schedule.group import Group
+    from async_hooks._core.schedule.schedule import PollSchedule
+    from async_hooks._core.schedule.state import WaitState
+
+__all__ = ["IN_FLIGHT", "SETTLE_SLICE", "SPREAD_SLICES", "Tick"]
+
+T = TypeVar("T")
+
+#: Batch calls one tick keeps in flight: each answers up to ``batch_max`` ids, and parsing many
+#: pages at once would hold their objects together.
+IN_FLIGHT = 8
+#: Waits told per loop iteration: a chunk of 1,000 (Glue's pages) does not hold the loop at once.
+SETTLE_SLICE = 100
+#: Single describes of a tick start in this many slices across the group's jitter.
+SPREAD_SLICES = 20
+
+_ABSENT: Any = object()
+
+
+class _NoFetcher(Exception):
+    """Every hook with waits in the schedule has closed: nothing to call through."""
+
+
+class Tick:
+    """One round of polls: which waits it polls, what it tells them, who moves on back-off."""
+
+    __slots__ = ("calls", "group", "movers", "newcomers", "schedule", "started")
+
+    def __init__(
+        self, schedule: PollSchedule, group: Group, started: float, newcomers: bool
+    ) -> None:
+        self.schedule = schedule
+        self.group = group
+        self.started = started
+        self.newcomers = newcomers  # an extra tick for waits not polled yet
+        self.movers: list[tuple[WaitState, float]] = []
+        self.calls = 0  # calls in flight, for ``repr``
+
+    async def run(self) -> None:
+        group = self.group
+        # Each wait is polled at the tick nearest its due time (within half an interval): a wait
+        # that moved here on back-off, out of phase with the group, is at most half an interval
+        # early or late, never a whole interval late.
+        horizon = self.started + max(group.window, group.interval / 2)
+        schedule = self.schedule
+        if schedule.batched:
+            batch_max = schedule.batch_max
+            chunks = self._chunks(horizon, batch_max)
+            workers = min(IN_FLIGHT, math.ceil(len(group.members) / batch_max))
+            if workers <= 1:
+                await self._work(chunks)
+            else:
+                await asyncio.gather(*(self._work(chunks) for _ in range(workers)))
+        else:
+            due = [job_id for chunk in self._chunks(horizon) for job_id in chunk]
+            await self._describe_each(due)
+
+    def _chunks(self, horizon: float, size: int = 0) -> Iterator[list[str]]:
+        """The group's ids due by ``horizon`` (newcomers only, in an extra tick), ``size`` at a
+        time (0: all at once). Read as they go: a wait that left meanwhile is skipped, one that
+        joined waits for the next tick."""
+        members = self.group.members
+        newcomers = self.newcomers
+        chunk: list[str] = []
+        for job_id in list(members):
+            state = members.get(job_id)
+            while state is not None and (state.due > horizon or (newcomers and state.polls)):
+                state = state.twin
+            if state is None:
+                continue
+            chunk.append(job_id)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    async def _work(self, chunks: Iterator[list[str]]) -> None:
+        for chunk in chunks:
+            await self._poll_chunk(chunk)
+
+    async def _poll_chunk(self, chunk: list[str]) -> None:
+        found: Any = {}
+        if self.schedule.batched:
+            try:
+                found = await self._through(lambda batch: _many(batch, chunk))
+            except _NoFetcher:
+                return
+            except BatchUnsupported:
+                self.schedule.batch_unsupported()  # from now on, each id alone
+            except ServiceError as error:
+                if error.retryable:
+                    self._failed_all(chunk, error)
+                    return
+                # refused: one bad id must not fail the others; each is described alone
+            except Exception as error:
+                self._failed_all(chunk, error)
+                return
+        alone = []
+        for told, job_id in enumerate(chunk, 1):
+            item = found.get(job_id, _ABSENT)
+            if item is _ABSENT:
+                alone.append(job_id)
+            else:
+                self._saw(job_id, item)
+            if told % SETTLE_SLICE == 0 and told < len(chunk):
+                # A long answer (Glue's pages of 1,000) lets the loop breathe; a short one is
+                # told at once and dropped: kept across loop iterations, while other chunks'
+                # answers are parsed, its objects would age into the garbage collector's oldest
+                # generation and make its full collections frequent.
+                await asyncio.sleep(0)
+        found = item = None  # not kept through the single describes below
+        if alone:
+            await asyncio.gather(*(self._describe_one(job_id) for job_id in alone))
+
+    async def _describe_each(self, job_ids: list[str]) -> None:
+        """Each id described once, the starts spread over the group's jitter (a burst per
+        interval would be what jitter is there to avoid); the throttle bounds how many run."""
+        spread = self.group.jitter * self.group.interval
+        slices = max(1, min(len(job_ids), SPREAD_SLICES if spread > 0 else 1))
+        size = math.ceil(len(job_ids) / slices)
+        tasks: list[asyncio.Task[None]] = []
+        loop = asyncio.get_running_loop()
+        try:
+            for start in range(0, len(job_ids), size):
+                if start:
+                    await asyncio.sleep(spread / slices)
+                part = job_ids[start : start + size]
+                tasks.extend(loop.create_task(self._describe_one(job_id)) for job_id in part)
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()  # a no-op for those that ended; the tick was cancelled otherwise
+
+    async def _describe_one(self, job_id: str) -> None:
+        if self.group.members.get(job_id) is None:
+            return  # its waits left
+        try:
+            item = await self._through(lambda batch: batch.fetch_one(job_id))
+        except _NoFetcher:
+            return
+        except Exception as error:
+            self._failed(job_id, error, failure_text(error))
+        else:
+            self._saw(job_id, item)
+
+    async def _through(self, call: Callable[[BatchDescribe], Awaitable[T]]) -> T:
+        """``call`` through the fetchers of a hook with waits here. A hook that closed during
+        the call is the only one that fails: the call is made again through another."""
+        skip: set[object] = set()
+        while True:
+            owner, batch = self.schedule.fetcher(skip)
+            if batch is None:
+                raise _NoFetcher
+            self.calls += 1
+            try:
+                return await call(batch)
+            except HookClosedError:
+                if self.schedule.serves(owner):
+                    raise
+                skip.add(owner)
+            finally:
+                self.calls -= 1
+
+    # ------------------------------------------------------------------ telling the waits
+
+    def _saw(self, job_id: str, item: Any) -> None:
+        """A poll of ``job_id`` answered ``item``: tell each of its waits in the group."""
+        state = self.group.members.get(job_id)
+        while state is not None:
+            plan = state.plan
+            try:
+                status = plan.status_of(item)
+                ended = plan.judge(item, status) is not None
+            except Exception as error:  # an unreadable payload ends this wait, as alone
+                state.failed(error, failure_text(error))
+            else:
+                state.saw(status, item, ended)
+            self._polled(state)
+            state = state.twin
+
+    def _failed_all(self, chunk: list[str], error: BaseException) -> None:
+        failure = failure_text(error)  # one text for every wait of the chunk
+        for job_id in chunk:
+            self._failed(job_id, error, failure)
+
+    def _failed(self, job_id: str, error: BaseException, failure: str) -> None:
+        state = self.group.members.get(job_id)
+        while state is not None:
+            state.failed(error, failure)
+            self._polled(state)
+            state = state.twin
+
+    def _polled(self, state: WaitState) -> None:
+        state.due = self.started + state.interval
+        timing = state.timing
+        if timing.backoff != 1.0:
+            interval = timing.next_interval(state.interval)
+            if interval != state.interval:
+                self.movers.append((state, interval))
+
+    def __repr__(self) -> str:
+        kind = "newcomers' tick" if self.newcomers else "tick"
+        return (
+            f"<Tick ({kind}) of {self.group!r} started at {self.started:.2f}"
+            f" calls in flight={self.calls}>"
+        )
+
+
+def _many(batch: BatchDescribe, chunk: list[str]) -> Awaitable[Any]:
+    assert batch.fetch_many is not None, "a batched schedule's fetchers have a batch call"
+    return batch.fetch_many(chunk)
