@@ -29,8 +29,13 @@ from benchmarks import servers
 from benchmarks.waits import Lag
 
 RESULTS = Path(__file__).parent / "results"
-README = Path(__file__).parent.parent / "README.md"
-MARKERS = ("<!-- bench-airflow:start -->", "<!-- bench-airflow:end -->")
+#: The full run's table goes into docs/airflow.md, between these lines (the copy of
+#: latest-airflow.md there, which tests/test_docs_inlined.py keeps equal to it).
+README = Path(__file__).parent.parent / "docs" / "airflow.md"
+MARKERS = (
+    "<!-- inlined from benchmarks/results/latest-airflow.md: tests/test_docs_inlined.py keeps this copy equal to it -->",
+    "<!-- end of benchmarks/results/latest-airflow.md -->",
+)
 SIZES = [200, 1000]
 APPROACHES = {
     "provider": "Amazon provider GlueJobCompleteTrigger",
@@ -291,7 +296,7 @@ def main() -> None:
 
 
 def publish(table: str, when: str) -> None:
-    """The full run's table into the README, between its markers (the docs include the file)."""
+    """The full run's table into docs/airflow.md, between its markers."""
     text = README.read_text()
     start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
     README.write_text(f"{text[:start]}\n_Measured {when}._ {table}{text[end:]}")

@@ -1,7 +1,7 @@
 """The documentation site, built with ``mkdocs build --strict`` as ``nox -s docs`` does: the AWS
-page's example is included (not its include line), every public name has an API reference entry,
-and a broken include (a missing file, or a line a formatter turned into something else) fails
-the build.
+page shows its example, the changelog page the CHANGELOG, every public name has an API reference
+entry, and an include line (which GitHub would show as text; a missing file; a line a formatter
+turned into something else) fails the build.
 
 mkdocs is in the ``docs`` dependency group, not the ``test`` one: ``nox -s docs`` runs this file
 after the build; the ``tests`` sessions run it with ``.nox/docs`` when that session has been made
@@ -23,7 +23,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-INCLUDE = '--8<-- "tests/test_docs_aws_example.py"'
+#: The AWS page's inlined example (tests/test_docs_inlined.py keeps it equal to the file).
+INLINED = re.compile(
+    r"^<!-- inlined from tests/test_docs_aws_example.py\b.*?^<!-- end of [^>]+ -->$", re.M | re.S
+)
 
 #: Each reference page and the modules whose ``__all__`` it documents.
 PAGES = {
@@ -105,6 +108,12 @@ def test_the_aws_page_shows_its_example_not_its_include_line(site):
 
 
 @needs_mkdocs
+def test_the_changelog_page_shows_the_changelog(site):
+    text = _text(site / "changelog" / "index.html")
+    assert "Keep a Changelog" in text and "[Unreleased]" in text
+
+
+@needs_mkdocs
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_every_public_name_has_a_reference_entry(site, page):
     built = (site / "reference" / page / "index.html").read_text(encoding="utf-8")
@@ -139,10 +148,10 @@ def _copy_project(destination: Path) -> Path:
         ROOT / "async_hooks", destination / "async_hooks", ignore=shutil.ignore_patterns("*.pyc")
     )
     for page in (ROOT / "docs").rglob("*.md"):
-        for included in re.findall(r'^\s*-+8<-+\s*"([^"]+)"', page.read_text("utf-8"), re.M):
-            target = destination / included
+        for shown in re.findall(r"^<!-- the site shows (\S+) here", page.read_text("utf-8"), re.M):
+            target = destination / shown
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / included, target)
+            shutil.copy(ROOT / shown, target)
     return destination
 
 
@@ -150,18 +159,19 @@ def _copy_project(destination: Path) -> Path:
 @pytest.mark.parametrize(
     ("broken", "expected"),
     [
-        ('--8<-- "tests/no_such_example.py"', "tests/no_such_example.py"),
+        ('--8<-- "tests/test_docs_aws_example.py"', "GitHub shows as text"),
+        ('--8<-- "tests/no_such_example.py"', "GitHub shows as text"),
         # What ``ruff format`` makes of the include inside a ```python fence:
-        ('--8 < --"tests/test_docs_aws_example.py"', "is not a snippet include"),
+        ('--8 < --"tests/test_docs_aws_example.py"', "GitHub shows as text"),
     ],
-    ids=["missing-file", "formatter-mangled"],
+    ids=["include", "missing-file", "formatter-mangled"],
 )
-def test_a_broken_include_fails_the_build(tmp_path, broken, expected):
+def test_an_include_line_fails_the_build(tmp_path, broken, expected):
     project = _copy_project(tmp_path / "project")
     aws = project / "docs" / "aws.md"
     source = aws.read_text(encoding="utf-8")
-    assert INCLUDE in source
-    aws.write_text(source.replace(INCLUDE, broken), encoding="utf-8")
+    assert INLINED.search(source)
+    aws.write_text(INLINED.sub(lambda _: broken, source), encoding="utf-8")
     out = _build(project, tmp_path / "site")
     assert out.returncode != 0
     assert expected in out.stdout + out.stderr

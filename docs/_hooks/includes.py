@@ -1,33 +1,41 @@
-"""mkdocs hook: fail the build on a snippet include that pymdownx.snippets will not read.
+"""mkdocs hook: pages read whole on GitHub as on the site.
 
-``check_paths: true`` fails the build when an include names a missing file, but a line that is
-no longer an include at all (``ruff format`` rewrites ``--8<-- "x.py"`` inside a ```python
-fence as the Python expression ``--8 < --"x.py"``) renders as literal text and the build
-passes. This hook fails it instead.
+GitHub shows a pymdownx.snippets include line (``--8<-- "path"``) as text, so no page has one:
+a file a page shows is inlined between ``<!-- inlined from PATH ... -->`` and
+``<!-- end of PATH -->``, and ``tests/test_docs_inlined.py`` keeps the copy equal to the file.
+This hook fails the build on any line that looks like an include (a formatter-mangled one too,
+``--8 < --"x.py"``), with that advice.
+
+One page is the exception: ``changelog.md`` says ``<!-- the site shows CHANGELOG.md here ... -->``
+and links to the file; the site shows the file itself in its place.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
 
 #: Anything that looks like a snippet marker: dashes, 8, <, dashes, with or without spaces.
 _LOOKS_LIKE = re.compile(r"^[ \t]*;?-+[ \t]*8[ \t]*<[ \t]*-+.*$", re.M)
-#: What pymdownx.snippets reads: ``--8<-- "path"``, or a bare ``--8<--`` opening or closing a
-#: block of paths; ``;--8<--`` is its escape for a literal marker.
-_READS = re.compile(r"""^[ \t]*;?-+8<-+[ \t]*(?:(["']).+\1)?[ \t]*$""")
+#: A page that the site replaces by a file of the repository (relative to mkdocs.yml).
+_SHOWS = re.compile(r"^<!-- the site shows (\S+) here\b.*?-->$", re.M)
 
 
-def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
+def on_page_markdown(markdown: str, page: Any, config: Any, **_: Any) -> str:
     for match in _LOOKS_LIKE.finditer(markdown):
-        line = match.group(0)
-        if not _READS.match(line):
-            number = markdown.count("\n", 0, match.start()) + 1
-            raise PluginError(
-                f"{page.file.src_path}:{number}: {line.strip()!r} is not a snippet include "
-                'pymdownx.snippets reads; write --8<-- "path" (in a fence, use ```{.python} '
-                "rather than ```python, which ruff format rewrites)"
-            )
-    return markdown
+        number = markdown.count("\n", 0, match.start()) + 1
+        raise PluginError(
+            f"{page.file.src_path}:{number}: {match.group(0).strip()!r} is an include line, which"
+            " GitHub shows as text: inline the file between '<!-- inlined from PATH: ... -->'"
+            " and '<!-- end of PATH -->' (tests/test_docs_inlined.py keeps the copy equal)"
+        )
+    shown = _SHOWS.search(markdown)
+    if shown is None:
+        return markdown
+    path = Path(config["config_file_path"]).parent / shown[1]
+    if not path.is_file():
+        raise PluginError(f"{page.file.src_path}: {shown[1]} does not exist")
+    return path.read_text(encoding="utf-8")
