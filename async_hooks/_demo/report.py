@@ -25,6 +25,15 @@ class Phase:
     failed: int = 0
 
 
+#: What the table's columns mean, printed under it.
+LEGEND = (
+    "wall: from the start of the waits to the last one's end. API calls: describe calls made.",
+    "threads: threads the approach added while it waited (the embedded moto server's aside;",
+    "async_hooks counts its event loop's). peak RSS +: the most the process's resident memory",
+    "grew above where it was when the approach began. ok/failed: jobs that succeeded / did not.",
+)
+
+
 def table(phases: list[Phase]) -> str:
     width = max(len(p.name) for p in phases) + 2
     lines = [
@@ -36,7 +45,7 @@ def table(phases: list[Phase]) -> str:
             f"{p.name:{width}} {p.seconds:7.2f}s {p.calls:10d} {p.threads:8d}"
             f" {p.rss_mib:7.1f} MiB {p.succeeded:>5}/{p.failed}"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *LEGEND]) + "\n"
 
 
 def _ratio(theirs: int, ours: int) -> str:
