@@ -1,5 +1,5 @@
 """Run every benchmark side by side and write ``benchmarks/results/``: a JSON file per run,
-``latest.json``, ``latest.md`` (the tables the README and docs show) and ``latest.png``.
+``latest.json``, ``latest.md`` (the tables docs/benchmarks.md shows) and ``latest.png``.
 
 ``python -m benchmarks.run [--quick]`` (``nox -s bench -- --quick``). The full run: concurrent
 waits on moto for N = 100, 1,000 and 3,000 (at 3,000 only raw aiobotocore and coalesced
@@ -46,8 +46,11 @@ from benchmarks.waits import APPROACHES
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parent.parent
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-RAW = "https://raw.githubusercontent.com/async-hooks/async-hooks/main/"
+#: A full run's tables go into docs/benchmarks.md, between these lines (the copy of
+#: latest-full.md there, which tests/test_docs_inlined.py keeps equal to it).
+PAGE = ROOT / "docs" / "benchmarks.md"
+PAGE_START = "<!-- inlined from benchmarks/results/latest-full.md"
+PAGE_END = "<!-- end of benchmarks/results/latest-full.md -->"
 #: A thread per wait stops being something a machine allows well before 10,000.
 MAX_THREADS = 2000
 #: From this N on, only these concurrent-waits rows run (full run, quick run). The others cost
@@ -142,6 +145,19 @@ def _staggered(sizes: list[int], log: Any) -> dict[str, Any]:
     }
 
 
+def _commit() -> str:
+    """The commit measured, ``+ local changes`` when the working tree differs from it."""
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (
+        " + local changes" if git("status", "--porcelain", "--", "async_hooks") else ""
+    )
+
+
 def _throttling(log: Any) -> dict[str, Any]:
     """The throttled-waits row; ``throttling.py`` starts its own endpoint."""
     log(f"throttling: {THROTTLING_N} Batch waits, {throttling.THROTTLE_S:g} s of 429s")
@@ -158,14 +174,13 @@ def _gcp_scale(log: Any) -> dict[str, Any]:
 
 
 def publish(table: Path, plot: Path) -> None:
-    """Put a full run's tables in the README (between its markers) and its plot in the docs."""
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    body = table.read_text().replace("### Benchmark results", "#### Benchmark results", 1)
-    # Absolute, so that the image shows on PyPI too.
-    image = f"\n![memory per wait and API calls against N]({RAW}docs/assets/bench-full.png)\n"
-    readme.write_text(text[:start] + "\n" + body + image + text[end:])
+    """Put a full run's tables in docs/benchmarks.md (between its markers, with the commit
+    measured) and its plot in the docs."""
+    text = PAGE.read_text()
+    start = text.index("\n", text.index(PAGE_START)) + 1
+    end = text.index(PAGE_END)
+    stamp = f"_Measured on commit {_commit()}._\n\n"
+    PAGE.write_text(text[:start] + stamp + table.read_text() + text[end:])
     assets = ROOT / "docs" / "assets"
     assets.mkdir(exist_ok=True)
     (assets / "bench-full.png").write_bytes(plot.read_bytes())
@@ -253,7 +268,7 @@ def main() -> None:
     log(f"wrote {RESULTS}/latest-{kind}.{{{written}}}")
     if not args.quick and not only:
         publish(RESULTS / "latest-full.md", RESULTS / "latest-full.png")
-        log("updated the README's table and docs/assets/bench-full.png")
+        log("updated docs/benchmarks.md and docs/assets/bench-full.png")
     print(markdown(result))
 
 

@@ -58,3 +58,38 @@ def test_each_copy_equals_its_file(page, source, copy):
 def test_no_page_has_an_include_line(page):
     found = _INCLUDE.findall(page.read_text(encoding="utf-8"))
     assert not found, f"{page.name}: GitHub shows {found} as text; inline the file instead"
+
+
+def test_a_full_benchmark_run_rewrites_the_copy_it_publishes(tmp_path, monkeypatch):
+    """``benchmarks.run.publish`` writes latest-full.md between the page's markers, stamped
+    with the commit (here none: a copy outside git), and the copy still equals the file."""
+    from benchmarks import run
+
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "benchmarks.md"
+    page.write_text((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.setattr(run, "PAGE", page)
+    table = tmp_path / "latest-full.md"
+    table.write_text("### Benchmark results (a new run)\n\n| a |\n|---|\n| 1 |\n")
+    plot = tmp_path / "latest-full.png"
+    plot.write_bytes(b"png")
+    run.publish(table, plot)
+    ((source, copy),) = [(m[1], m[2]) for m in _REGION.finditer(page.read_text())]
+    assert source == "benchmarks/results/latest-full.md"
+    assert copy.startswith("_Measured on commit unknown._\n\n")
+    assert _STAMP.sub("", copy, count=1) == table.read_text()
+    assert (tmp_path / "docs" / "assets" / "bench-full.png").read_bytes() == b"png"
+
+
+def test_the_airflow_benchmark_rewrites_the_copy_it_publishes(tmp_path, monkeypatch):
+    from benchmarks import airflow_triggers
+
+    page = tmp_path / "airflow.md"
+    page.write_text((ROOT / "docs" / "airflow.md").read_text(encoding="utf-8"))
+    monkeypatch.setattr(airflow_triggers, "README", page)
+    airflow_triggers.publish("N runs ...\n\n| a |\n|---|\n| 1 |\n", "2026-12-06T00:00:00Z")
+    copies = {m[1]: m[2] for m in _REGION.finditer(page.read_text())}
+    copy = copies["benchmarks/results/latest-airflow.md"]
+    assert copy.startswith("_Measured 2026-12-06T00:00:00Z._ N runs")
+    assert _STAMP.sub("", copy, count=1) == "N runs ...\n\n| a |\n|---|\n| 1 |\n"
