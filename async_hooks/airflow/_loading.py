@@ -12,26 +12,30 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import difflib
 import functools
 import inspect
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.values import is_finite_number
 from async_hooks._providers import Provider
-from async_hooks.airflow._settings import plain
+from async_hooks._providers import provider as _provider_row
+from async_hooks.airflow._settings import check_setting_names, plain
 from async_hooks.errors import HookConfigError, HookError
 
 __all__ = [
+    "check_names",
     "check_wait_arguments",
     "epoch_seconds",
     "import_off_the_loop",
     "imported",
     "is_plain",
+    "is_template",
     "running_loop",
     "timing_as_numbers",
     "wait_defaults",
@@ -117,13 +121,108 @@ def epoch_seconds(value: object) -> float:
 def check_wait_arguments(
     cls: type[AsyncBaseHook], provider: str, method: str, args: list[Any], kwargs: dict[str, Any]
 ) -> None:
-    """Arguments the wait cannot take fail here, in the worker, not in the triggerer."""
+    """Arguments the wait cannot take fail here, in the worker (or at DAG parse), not in the
+    triggerer: a keyword it has no use for (named with the ones it takes), a positional one too
+    many or missing, and for a kind of job the identifiers it names (``job_name=`` for Glue).
+    Only names and counts are checked, never values: a templated value passes as it is."""
+    signature = wait_signature(cls, method)
+    parameters = list(signature.parameters.values())[1:]  # not ``self``
+    named = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    by_position = {p.name for p in parameters[: len(args)] if p.kind is not p.VAR_POSITIONAL}
+    keywords = [name for name in named if name not in by_position]  # what wait_kwargs may name
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    if not takes_any:
+        _refuse_unknown(provider, method, [k for k in kwargs if k not in named], keywords, None)
     try:
-        wait_signature(cls, method).bind(None, *args, **kwargs)
+        bound = signature.bind(None, *args, **kwargs)
     except TypeError as error:
         raise HookConfigError(
             f"wait_args/wait_kwargs for the {provider} hook's {method}: {error}"
         ) from None
+    kind = bound.arguments.get("kind")
+    if not takes_any or not isinstance(kind, str) or is_template(kind):
+        return  # the kind is rendered later: its identifiers are checked then
+    spec = _job_kind(provider, kind)
+    if spec is None:
+        return  # not a kind known here: the wait itself names the known ones
+    identifiers = list(spec.identifiers)
+    given = [k for k in kwargs if k not in named]
+    accepted = [*identifiers, *(name for name in keywords if name not in identifiers)]
+    _refuse_unknown(provider, method, [k for k in given if k not in identifiers], accepted, kind)
+    missing = [k for k in identifiers if k not in given] if provider in _NEEDS_ALL else []
+    if missing:
+        raise HookConfigError(
+            f"wait_kwargs for the {provider} hook's {method}: a {kind} wait needs"
+            f" {', '.join(map(repr, missing))}; it takes {_listed(accepted)}"
+        )
+
+
+def check_names(
+    provider: str,
+    method: str,
+    wait_args: Sequence[Any],
+    wait_kwargs: Mapping[str, Any],
+    hook_kwargs: Mapping[str, Any] | None = None,
+) -> None:
+    """What can be checked before templates are rendered, where blocking is allowed (a DAG's
+    parse, a worker): the names of the hook's settings and of the wait's keywords, and the count
+    of its positional arguments, with the messages the triggerer would give. The provider is
+    imported for its signatures; where its SDK is not installed, nothing is checked here (the
+    worker or the triggerer that runs the wait checks it)."""
+    row = _provider_row(provider)
+    row.wait_method(method)  # names the waits the hook has
+    try:
+        cls = row.hook_class()
+    except ImportError as error:
+        if (error.name or "").startswith("async_hooks"):
+            raise  # not a missing SDK: a bug of ours, shown as it is
+        return
+    if hook_kwargs is not None:
+        check_setting_names(provider, cls, hook_kwargs)
+    check_wait_arguments(cls, provider, method, list(wait_args), dict(wait_kwargs))
+
+
+#: Providers whose job kinds need every identifier they name (AWS's describe calls do; a GCP
+#: kind needs its identifiers only for a short job id, not for a full resource name).
+_NEEDS_ALL = frozenset({"aws"})
+
+
+def is_template(value: str) -> bool:
+    """Whether ``value`` is a Jinja template, which Airflow renders later."""
+    return any(mark in value for mark in ("{{", "{%", "{#"))
+
+
+def _job_kind(provider: str, kind: str) -> Any:
+    """Provider ``provider``'s job kind ``kind`` (its ``identifiers``), or ``None`` when the
+    provider has no kinds or none of that name is registered in this process."""
+    get_job_kind = getattr(_provider_row(provider).load(), "get_job_kind", None)
+    if get_job_kind is None:
+        return None
+    try:
+        return get_job_kind(kind)
+    except HookConfigError:
+        return None
+
+
+def _refuse_unknown(
+    provider: str, method: str, unknown: list[str], accepted: list[str], kind: str | None
+) -> None:
+    """``HookConfigError`` naming the keywords the wait does not take and the ones it does."""
+    if not unknown:
+        return
+    offered = [name for name in accepted if name != "on_status"]  # a trigger sets its own
+    guesses = [difflib.get_close_matches(name, offered, n=1) for name in unknown]
+    hints = [f"{name!r} (did you mean {guess[0]!r}?)" if guess else repr(name)
+             for name, guess in zip(unknown, guesses, strict=True)]  # fmt: skip
+    taker = "it" if kind is None else f"a {kind} wait"
+    raise HookConfigError(
+        f"wait_kwargs for the {provider} hook's {method}: unknown {', '.join(hints)};"
+        f" {taker} takes {_listed(offered)}"
+    )
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(name for name in names if name != "on_status")
 
 
 @functools.cache

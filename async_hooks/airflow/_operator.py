@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException
 
 from async_hooks.airflow._events import STATUSES, WaitOutcome
+from async_hooks.airflow._loading import check_names
 from async_hooks.airflow._resume import RESUME_KEY, job_record, submit_or_resume_id
 from async_hooks.airflow._settings import decode_hook_kwargs
 from async_hooks.airflow._trigger import WaitForJobTrigger
@@ -51,6 +52,18 @@ class JobWait:
     method: str = "wait_for_job"
     cancel_on_kill: bool = False
     resume_key: str | None = None
+
+    def __post_init__(self) -> None:
+        """The names are checked now, as a trigger would check them in the triggerer: a
+        misspelt ``wait_kwargs`` key (``job_nme``) or hook setting fails where the wait is
+        described, naming the ones the hook takes. Values are checked by ``trigger()``."""
+        args: object = self.wait_args  # as given: ``trigger()`` says what is wrong with them
+        kwargs: object = self.wait_kwargs
+        settings: object = self.hook_kwargs
+        if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+            return
+        if isinstance(kwargs, Mapping) and isinstance(settings, Mapping):
+            check_names(self.provider, self.method, args, kwargs, settings)
 
     def trigger(
         self, *, started_at: float | None = None, polls: int = 0, end_from_trigger: bool = False

@@ -21,6 +21,7 @@ from airflow.triggers.base import StartTriggerArgs
 from async_hooks._core.values import is_finite_number
 from async_hooks._providers import provider as _provider
 from async_hooks.airflow._cancel import cancel_method
+from async_hooks.airflow._loading import check_names, is_template
 from async_hooks.airflow._operator import DEFERRAL_GRACE, JobWait, result_of
 from async_hooks.airflow._settings import plain
 from async_hooks.airflow._trigger import _PUBLIC_PATH
@@ -79,6 +80,9 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
         self.hook_kwargs: dict[str, Any] = plain(dict(hook_kwargs or {}), "hook_kwargs")
         self.wait_args: list[Any] = plain(list(wait_args), "wait_args")
         self.wait_kwargs: dict[str, Any] = plain(dict(wait_kwargs or {}), "wait_kwargs")
+        # At parse: a misspelt keyword fails here, not later as the triggerer's "failed"
+        # event. Names only: the values may be templates, rendered in the triggerer.
+        check_names(provider, method, self.wait_args, self.wait_kwargs, self.hook_kwargs)
         self.cancel_on_kill = bool(cancel_on_kill)
         self.end_from_trigger = bool(end_from_trigger)
         self.start_from_trigger = bool(start_from_trigger) and self._can_start_from_trigger()
@@ -144,7 +148,7 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
 
 def _templated(value: Any) -> bool:
     if isinstance(value, str):
-        return any(mark in value for mark in ("{{", "{%", "{#"))
+        return is_template(value)
     if isinstance(value, Mapping):
         return any(_templated(item) for item in value.values())
     if isinstance(value, (list, tuple)):

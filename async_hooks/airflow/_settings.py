@@ -22,7 +22,13 @@ from async_hooks._core.policy import RetryPolicy
 from async_hooks._providers import provider as _provider
 from async_hooks.errors import HookConfigError
 
-__all__ = ["decode_hook_kwargs", "encode_hook_kwargs", "hook_class", "plain"]
+__all__ = [
+    "check_setting_names",
+    "decode_hook_kwargs",
+    "encode_hook_kwargs",
+    "hook_class",
+    "plain",
+]
 
 
 def hook_class(provider: str) -> type[AsyncBaseHook]:
@@ -56,13 +62,7 @@ def encode_hook_kwargs(provider: str, hook_kwargs: Mapping[str, Any]) -> dict[st
     """Check ``hook_kwargs`` against the hook's ``__init__`` and make them JSON."""
     if not isinstance(hook_kwargs, Mapping):
         raise HookConfigError(f"hook_kwargs must be a mapping, not {type(hook_kwargs).__name__}")
-    accepted = _parameters(hook_class(provider))
-    unknown = sorted(set(hook_kwargs) - accepted)
-    if unknown:
-        raise HookConfigError(
-            f"{provider} hook has no setting {', '.join(map(repr, unknown))}; "
-            f"it takes {', '.join(sorted(accepted))}"
-        )
+    check_setting_names(provider, hook_class(provider), hook_kwargs)
     encoded: dict[str, Any] = {}
     for name, value in hook_kwargs.items():
         if name == "retry" and isinstance(value, RetryPolicy):
@@ -71,6 +71,19 @@ def encode_hook_kwargs(provider: str, hook_kwargs: Mapping[str, Any]) -> dict[st
     if isinstance(encoded.get("retry"), dict):
         _retry_policy(encoded["retry"])  # a bad policy fails in the worker, not the triggerer
     return encoded
+
+
+def check_setting_names(
+    provider: str, cls: type[AsyncBaseHook], hook_kwargs: Mapping[str, Any]
+) -> None:
+    """``HookConfigError`` naming each setting the hook's ``__init__`` does not take."""
+    accepted = _parameters(cls)
+    unknown = sorted(set(hook_kwargs) - accepted)
+    if unknown:
+        raise HookConfigError(
+            f"{provider} hook has no setting {', '.join(map(repr, unknown))}; "
+            f"it takes {', '.join(sorted(accepted))}"
+        )
 
 
 def decode_hook_kwargs(encoded: Mapping[str, Any]) -> dict[str, Any]:

@@ -79,7 +79,12 @@ def test_round_trip_through_airflow_keeps_every_setting(
 def test_the_rebuilt_hook_has_every_aws_setting(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_MOTO", '{"conn_type": "aws"}')
     again = rebuilt(
-        WaitForJobTrigger("aws", hook_kwargs=EVERY_AWS_SETTING, wait_args=["glue", "jr_1"])
+        WaitForJobTrigger(
+            "aws",
+            hook_kwargs=EVERY_AWS_SETTING,
+            wait_args=["glue", "jr_1"],
+            wait_kwargs={"job_name": "etl"},
+        )
     )
     from async_hooks.airflow._settings import decode_hook_kwargs
 
@@ -118,6 +123,7 @@ def test_repr_shows_the_wait_and_never_a_secret():
         "aws",
         hook_kwargs={"aws_access_key_id": "AKID", "aws_secret_access_key": "s3cr3t-k3y"},
         wait_args=["glue", "jr_9"],
+        wait_kwargs={"job_name": "etl"},
     )
     shown = repr(trigger)
     assert "glue jr_9" in shown
