@@ -47,6 +47,14 @@ class Group:
             when, callback, self, context=contextvars.Context()
         )
 
+    def arm_soon(self, callback: Callable[[Group], None]) -> None:
+        """An extra tick, after the gathering window, for the waits not yet polled (once)."""
+        if self.soon is None:
+            loop = asyncio.get_running_loop()
+            self.soon = loop.call_at(
+                loop.time() + self.window, callback, self, context=contextvars.Context()
+            )
+
     def disarm(self) -> None:
         for handle in (self.handle, self.soon):
             if handle is not None:

@@ -20,11 +20,12 @@ __all__ = ["Schedules"]
 class Schedules:
     """One event loop's poll schedules (a value of its ``LoopState`` memo)."""
 
-    __slots__ = ("_by_key", "_by_owner")
+    __slots__ = ("_by_key", "_by_owner", "_peak")
 
     def __init__(self) -> None:
         self._by_key: dict[Hashable, PollSchedule] = {}
         self._by_owner: dict[object, set[PollSchedule]] = {}
+        self._peak = 0  # the most keys at once since the tables were last rebuilt
 
     def join(
         self, plan: PollPlan, timing: PollTiming, owner: object, deadline: float | None
@@ -42,6 +43,7 @@ class Schedules:
                 self._forget,
                 self._owner_gone,
             )
+            self._peak = max(self._peak, len(self._by_key))
         used = self._by_owner.get(owner)
         if used is None:
             used = self._by_owner[owner] = set()
@@ -64,6 +66,12 @@ class Schedules:
     def _forget(self, schedule: PollSchedule) -> None:
         if self._by_key.get(schedule.key) is schedule:
             del self._by_key[schedule.key]
+            if len(self._by_key) * 4 < self._peak:
+                # A dict never shrinks by deleting: after a burst of keys, copies sized for what
+                # is left let the process return to its baseline.
+                self._by_key = dict(self._by_key)
+                self._by_owner = dict(self._by_owner)
+                self._peak = len(self._by_key)
 
     def _owner_gone(self, owner: object, schedule: PollSchedule) -> None:
         used = self._by_owner.get(owner)

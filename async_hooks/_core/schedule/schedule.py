@@ -18,7 +18,6 @@ thousands of keys keeps none of them.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -102,7 +101,9 @@ class PollSchedule:
         if deadline is not None:
             self._deadlines.add(state, deadline)
             if deadline < group.next_tick() and not self._closed:
-                self._poll_soon(group)  # its deadline comes first: it cannot wait for the tick
+                # Its deadline comes first: it cannot wait for the tick (a resumed trigger whose
+                # remaining timeout is shorter than the interval).
+                group.arm_soon(self._fire_soon)
         return state
 
     def leave(self, state: WaitState) -> None:
@@ -188,16 +189,6 @@ class PollSchedule:
             self._stop_ticks(group)
 
     # ------------------------------------------------------------------ ticks
-
-    def _poll_soon(self, group: Group) -> None:
-        """An extra tick, after the gathering window, for the group's waits not yet polled
-        (a resumed trigger whose remaining timeout is shorter than the group's next tick)."""
-        if group.soon is not None:
-            return
-        loop = asyncio.get_running_loop()
-        group.soon = loop.call_at(
-            loop.time() + group.window, self._fire_soon, group, context=contextvars.Context()
-        )
 
     def _fire_soon(self, group: Group) -> None:
         group.soon = None
