@@ -41,6 +41,7 @@ PAGES = {
         "async_hooks.testing",
         "async_hooks.testing.plugin",
         "async_hooks.testing.aws_jobs",
+        "async_hooks.testing.memory",
     ],
 }
 

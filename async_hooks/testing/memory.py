@@ -22,7 +22,12 @@ def current_rss() -> int:
 
 
 class RssSampler:
-    """Samples RSS on a thread, so a phase's peak growth is known even after earlier phases."""
+    """Samples RSS on a thread, so a phase's peak growth is known even after earlier phases.
+
+    ``with RssSampler() as rss:`` samples ``current_rss()`` every ``every`` seconds while the
+    block runs, and once more when it ends; then ``rss.start_rss`` and ``rss.peak`` (bytes) and
+    ``rss.growth_mib`` say how much the block made the process grow at most.
+    """
 
     def __init__(self, every: float = 0.02) -> None:
         self.every: float = every
@@ -48,4 +53,5 @@ class RssSampler:
 
     @property
     def growth_mib(self) -> float:
+        """The peak above the start, in MiB."""
         return (self.peak - self.start_rss) / (1024 * 1024)
