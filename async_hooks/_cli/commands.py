@@ -8,6 +8,7 @@ is translated the same way (``pass region_name=`` -> ``pass --region``), or name
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 from typing import Any
 
@@ -55,8 +56,11 @@ def _identifiers(
 def _kind(args: argparse.Namespace) -> tuple[KindInfo, dict[str, KindInfo]]:
     every = kinds_of(args.provider)
     if args.kind not in every:
+        close = difflib.get_close_matches(args.kind, list(every), n=1)
+        meant = f" (did you mean {close[0]!r}?)" if close else ""
         raise UsageError(
-            f"unknown {args.provider.upper()} job kind {args.kind!r}; known: {', '.join(every)}"
+            f"unknown {args.provider.upper()} job kind {args.kind!r}{meant};"
+            f" known: {', '.join(every)}"
         )
     return every[args.kind], every
 

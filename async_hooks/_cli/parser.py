@@ -62,7 +62,24 @@ class _Parser(argparse.ArgumentParser):
         stray = self._unknown_options()
         if stray and message.startswith("the following arguments are required"):
             message = f"unrecognized arguments: {' '.join(stray)}"
+        if message.startswith("unrecognized arguments"):
+            # argparse leaves a subcommand's unknown flags to the top-level parser, which
+            # would print its own usage: the subcommand's (``wait aws``) says what it takes.
+            chosen = self._subcommand()
+            if chosen is not self:
+                chosen.error(message)
         super().error(message)
+
+    def _subcommand(self) -> argparse.ArgumentParser:
+        """The innermost subcommand's parser that the arguments chose (``wait aws``)."""
+        parser: argparse.ArgumentParser = self
+        for token in self._seen:
+            if token == "--":
+                break
+            commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            if commands and token in commands[0].choices:
+                parser = commands[0].choices[token]
+        return parser
 
     def _unknown_options(self) -> list[str]:
         """The arguments this parser would call unrecognized options (abbreviations of its
