@@ -166,8 +166,7 @@ class PollSchedule:
         return group
 
     def _exit(self, state: WaitState) -> None:
-        group = state.group
-        assert group is not None
+        group: Group = state.group
         state.group = None
         members = group.members
         job_id = state.plan.job_id

@@ -12,21 +12,28 @@ its wait's membership: leaving the ``with`` block takes the wait out of its sche
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from async_hooks._core.plan import PollPlan, PollTiming
-    from async_hooks._core.schedule.group import Group
-    from async_hooks._core.schedule.schedule import PollSchedule
+    from async_hooks._core.schedule.payloads import PayloadStore
 
-__all__ = ["News", "WaitState"]
+__all__ = ["Membership", "News", "WaitState"]
 
 #: One thing a wait has not read yet: ``(status, payload)`` for a status change or an end, or
 #: the error of a failed poll (one instance shared by a chunk's waits: each wait raises a copy
 #: of its own).
 News: TypeAlias = "tuple[str, Any] | BaseException"
+
+
+class Membership(Protocol):
+    """What a state needs of its schedule: where payloads are kept, and how to leave it."""
+
+    payloads: PayloadStore
+
+    def leave(self, state: WaitState, /) -> None: ...
 
 
 class WaitState:
@@ -52,7 +59,7 @@ class WaitState:
     )
 
     def __init__(
-        self, schedule: PollSchedule, plan: PollPlan, timing: PollTiming, owner: object
+        self, schedule: Membership, plan: PollPlan, timing: PollTiming, owner: object
     ) -> None:
         self.schedule = schedule
         self.plan = plan
@@ -60,7 +67,7 @@ class WaitState:
         self.owner = owner  # the hook whose wait this is: it leaves when that hook closes
         self.interval = timing.poll_interval
         self.due = 0.0  # loop time from which a tick may poll it
-        self.group: Group | None = None
+        self.group: Any = None  # its ``Group`` (of its interval), while it is in one
         self.twin: WaitState | None = None  # another wait on the same id in the same group
         self.bucket: Any = None  # its deadline's bucket (``Deadlines``), if it has a deadline
         self.polls = 0

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from async_hooks._core.outcome import failure_text
 from async_hooks._core.plan import BatchUnsupported
@@ -28,10 +28,9 @@ from async_hooks.errors import HookClosedError, ServiceError
 if TYPE_CHECKING:
     from async_hooks._core.plan import BatchDescribe
     from async_hooks._core.schedule.group import Group
-    from async_hooks._core.schedule.schedule import PollSchedule
     from async_hooks._core.schedule.state import WaitState
 
-__all__ = ["IN_FLIGHT", "SETTLE_SLICE", "SPREAD_SLICES", "Tick"]
+__all__ = ["IN_FLIGHT", "SETTLE_SLICE", "SPREAD_SLICES", "Lender", "Tick"]
 
 T = TypeVar("T")
 
@@ -46,6 +45,19 @@ SPREAD_SLICES = 20
 _ABSENT: Any = object()
 
 
+class Lender(Protocol):
+    """What a tick needs of its schedule: how to call, and through whose fetchers."""
+
+    batch_max: int
+    batched: bool
+
+    def batch_unsupported(self) -> None: ...
+
+    def fetcher(self, skip: set[object], /) -> tuple[object, BatchDescribe | None]: ...
+
+    def serves(self, owner: object, /) -> bool: ...
+
+
 class _NoFetcher(Exception):
     """Every hook with waits in the schedule has closed: nothing to call through."""
 
@@ -55,9 +67,7 @@ class Tick:
 
     __slots__ = ("calls", "group", "movers", "newcomers", "schedule", "started")
 
-    def __init__(
-        self, schedule: PollSchedule, group: Group, started: float, newcomers: bool
-    ) -> None:
+    def __init__(self, schedule: Lender, group: Group, started: float, newcomers: bool) -> None:
         self.schedule = schedule
         self.group = group
         self.started = started
