@@ -40,10 +40,7 @@ def absolute_http_url(setting: str, value: object) -> URL:
     except (TypeError, ValueError) as error:  # UnicodeError is a ValueError
         raise HookConfigError(f"{setting} is not a valid URL{_why(error)}") from None
     if scheme not in ("http", "https") or not raw_host:
-        shown = scheme if scheme.isascii() and scheme.isalnum() else "?"
-        raise HookConfigError(
-            f"{setting} must be an absolute http(s) URL with a host, got scheme {shown!r}"
-        )
+        raise HookConfigError(_not_http(setting, scheme, bool(raw_host)))
     try:
         host = url.host
     except (TypeError, ValueError):
@@ -63,6 +60,19 @@ def absolute_http_url(setting: str, value: object) -> URL:
     if has_credentials:
         raise HookConfigError(f"{setting}: put credentials in the hook's settings, not the URL")
     return url
+
+
+def _not_http(setting: str, scheme: str, has_host: bool) -> str:
+    """What is wrong with a URL that is not an absolute http(s) URL with a host, never quoting
+    it (it may hold a credential): a scheme is shown only when it is a plain word before ``//``
+    (``ftp``); ``host:8080/x`` or ``user:pass@host`` read as a scheme and are not."""
+    if scheme in ("http", "https"):
+        return f"{setting} has no host: write it as {scheme}://HOST/..."
+    if not scheme:
+        return f"{setting} has no scheme: write it as https://HOST/... (or http://)"
+    if has_host and scheme.isascii() and scheme.isalnum():
+        return f"{setting} must be an http(s) URL, not {scheme!r}: https://HOST/..."
+    return f"{setting} must start with https:// or http:// (no scheme was found before its host)"
 
 
 def _why(error: BaseException) -> str:

@@ -10,25 +10,63 @@ cannot sign are a ``HookConfigError`` naming ``service_file``.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import aiohttp
 from yarl import URL
 
 from async_hooks._core.redact import Redactor
 from async_hooks._core.resolution import unresolvable_host
 from async_hooks._rest.errors import HttpError, HttpPermissionDeniedError, map_aiohttp_error
-from async_hooks.errors import HookConfigError, HookError, PermissionDeniedError
+from async_hooks.errors import HookConfigError, HookError, PermissionDeniedError, ServiceError
 
-__all__ = ["map_gcp_error", "map_token_error"]
+__all__ = ["STORAGE_TARGET", "map_gcp_error", "map_token_error"]
 
 PROVIDER = "gcp"
+
+
+#: The object a Cloud Storage call is about (``gs://bucket/name``), set around each call by
+#: ``_storage.py``: its errors name the bucket and the object, not only the API.
+STORAGE_TARGET: ContextVar[str | None] = ContextVar("async_hooks_gcs_target", default=None)
 
 
 def map_gcp_error(
     error: BaseException, *, service: str, operation: str, redact: Redactor
 ) -> BaseException:
-    return map_aiohttp_error(
-        error, method=operation, url=URL(f"https://{service}"), redact=redact, provider=PROVIDER
-    )
+    """The error as the HTTP hook maps it, naming the host the request really went to (an
+    emulator's, a private endpoint's) and, for Cloud Storage, the object."""
+    url = _request_url(error) or URL(f"https://{service}")
+    mapped = map_aiohttp_error(error, method=operation, url=url, redact=redact, provider=PROVIDER)
+    target = STORAGE_TARGET.get() if service == "storage" else None
+    if target is not None and mapped is not error:
+        _name_target(mapped, operation, redact(target))
+    return mapped
+
+
+def _name_target(error: BaseException, operation: str, target: str) -> None:
+    """``download https://host/...: ...`` -> ``download gs://b/o via https://host/...: ...``."""
+    text = str(error)
+    if not text.startswith(f"{operation} "):
+        return
+    text = f"{operation} {target} via {text[len(operation) + 1 :]}"
+    error.args = (text, *error.args[1:])
+    if isinstance(error, ServiceError):
+        error.message = text
+
+
+def _request_url(error: BaseException) -> URL | None:
+    """The URL the failed request went to, as far as the error tells: the whole URL of an
+    answer, the scheme, host and port of a connection that failed."""
+    info = getattr(error, "request_info", None)  # ClientResponseError
+    url = getattr(info, "real_url", None)
+    if isinstance(url, URL) and url.host:
+        return url
+    key = getattr(error, "_conn_key", None)  # ClientConnectorError
+    host = getattr(key, "host", None)
+    if isinstance(host, str) and host:
+        scheme = "https" if getattr(key, "is_ssl", False) else "http"
+        return URL.build(scheme=scheme, host=host, port=getattr(key, "port", None))
+    return None
 
 
 #: Where a token comes from when the credentials do not say (service accounts, users).
@@ -44,16 +82,7 @@ NO_CREDENTIALS = (
 
 def _token_url(error: BaseException) -> URL:
     """The token endpoint the failed request went to, as far as the error tells."""
-    info = getattr(error, "request_info", None)  # ClientResponseError
-    url = getattr(info, "real_url", None)
-    if isinstance(url, URL):
-        return url
-    key = getattr(error, "_conn_key", None)  # ClientConnectorError
-    host = getattr(key, "host", None)
-    if isinstance(host, str) and host:
-        scheme = "https" if getattr(key, "is_ssl", False) else "http"
-        return URL.build(scheme=scheme, host=host, port=getattr(key, "port", None))
-    return _DEFAULT_TOKEN_URL
+    return _request_url(error) or _DEFAULT_TOKEN_URL
 
 
 def _metadata_host() -> str | None:

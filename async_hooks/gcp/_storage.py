@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from async_hooks._core.waiting import (
     DEFAULT_TIMEOUT,
@@ -15,9 +15,12 @@ from async_hooks._core.waiting import (
 )
 from async_hooks.errors import NotFoundError
 from async_hooks.gcp._calls import GcpCalls, GcpClient
+from async_hooks.gcp._errors import STORAGE_TARGET
 from async_hooks.gcp._settings import check_names
 
 __all__ = ["StorageMethods"]
+
+T = TypeVar("T")
 
 
 class StorageMethods(GcpCalls):
@@ -57,7 +60,8 @@ class StorageMethods(GcpCalls):
             )
             return answer
 
-        return await self._storage_call("upload", run, idempotent=if_generation_match is not None)
+        idempotent = if_generation_match is not None
+        return await self._object_call(bucket, name, "upload", run, idempotent=idempotent)
 
     async def download(self, bucket: str, name: str) -> bytes:
         """The object's bytes; a missing object raises ``NotFoundError``."""
@@ -67,7 +71,7 @@ class StorageMethods(GcpCalls):
             body: bytes = await client.storage.download(bucket, name, timeout=int(self.timeout))
             return body
 
-        return await self._storage_call("download", run)
+        return await self._object_call(bucket, name, "download", run)
 
     async def exists(self, bucket: str, name: str) -> bool:
         """Whether ``gs://bucket/name`` exists (a metadata read)."""
@@ -94,7 +98,7 @@ class StorageMethods(GcpCalls):
                 )
                 return page
 
-            page = await self._storage_call("list_objects", run)
+            page = await self._object_call(bucket, prefix or "", "list_objects", run)
             names.extend(item["name"] for item in page.get("items", []))
             page_token = page.get("nextPageToken") or ""
             if not page_token:
@@ -114,7 +118,8 @@ class StorageMethods(GcpCalls):
         async def run(client: GcpClient) -> None:
             await client.storage.delete(bucket, name, params=params, timeout=int(self.timeout))
 
-        await self._storage_call("delete", run, idempotent=if_generation_match is not None)
+        idempotent = if_generation_match is not None
+        await self._object_call(bucket, name, "delete", run, idempotent=idempotent)
 
     async def wait_for_object(
         self,
@@ -146,4 +151,21 @@ class StorageMethods(GcpCalls):
             )
             return found
 
-        return await self._storage_call("get_metadata", run)
+        return await self._object_call(bucket, name, "get_metadata", run)
+
+    async def _object_call(
+        self,
+        bucket: str,
+        name: str,
+        operation: str,
+        run: Callable[[GcpClient], Awaitable[T]],
+        *,
+        idempotent: bool = True,
+    ) -> T:
+        """``_storage_call``, its errors naming ``gs://bucket/name`` and the host they came
+        from (``download gs://data/a.json via https://storage.googleapis.com/...``)."""
+        token = STORAGE_TARGET.set(f"gs://{bucket}/{name}")
+        try:
+            return await self._storage_call(operation, run, idempotent=idempotent)
+        finally:
+            STORAGE_TARGET.reset(token)
