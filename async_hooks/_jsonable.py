@@ -15,7 +15,9 @@ __all__ = ["json_safe"]
 def json_safe(value: Any, mask: Callable[[str], str] | None = None) -> Any:
     """``value`` as JSON: datetimes as ISO 8601, bytes as base64, decimals and non-finite
     floats as strings, tuples and sets as lists, anything else as its ``str``; every string
-    (keys too) through ``mask`` when given."""
+    value through ``mask`` when given. Keys are not masked: they are the provider's field names
+    (and a job's tag or parameter names), which hold no secret a request sent, and masking them
+    doubled the strings to mask."""
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, str):
@@ -23,7 +25,7 @@ def json_safe(value: Any, mask: Callable[[str], str] | None = None) -> Any:
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else str(value)
     if isinstance(value, Mapping):
-        return {_text(str(key), mask): json_safe(item, mask) for key, item in value.items()}
+        return {str(key): json_safe(item, mask) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [json_safe(item, mask) for item in value]
     if isinstance(value, (dt.datetime, dt.date, dt.time)):

@@ -7,11 +7,12 @@ async_hooks), the scale rows (100,000 Batch waits polled every 5 s with lean job
 20,000 with full ones), staggered starts (N = 20
 and 200), per-call cost, the sync bridge, a throttled burst, throttled waits (100 Batch waits
 under 60 s of 90 % throttling, ``throttling.py``), Google scale (2,000 BigQuery waits polled
-every 5 s at 100 ms a request, ``gcp_scale.py``) and import time. The quick run (about three
-minutes) stops the waits at 1,000 (without the boto3 rows there), the scale row at 10,000
-(polled every 2 s), the staggered row at 20, repeats less and leaves out the two issue-19 rows
-(about 80 s each, whatever N). Every row of waits runs in a process of its own; ``report.py``
-writes the tables.
+every 5 s at 100 ms a request, ``gcp_scale.py``), import time and masking a payload with 0,
+200 and 1,024 learnt secrets (``masking.py``, whose paragraph follows ``report.py``'s tables).
+The quick run (about three minutes) stops the waits at 1,000 (without the boto3 rows there),
+the scale row at 10,000 (polled every 2 s), the staggered row at 20, repeats less and leaves
+out the two issue-19 rows (about 80 s each, whatever N). Every row of waits runs in a process
+of its own; ``report.py`` writes the tables.
 
 ``--only NAME [NAME ...]`` runs only those sections (``python -m benchmarks.run --only
 throttling``; the names are ``SECTIONS``) and writes ``latest-only-NAME[-NAME...].json`` and
@@ -35,6 +36,7 @@ from benchmarks import (
     burst,
     gcp_scale,
     imports,
+    masking,
     percall,
     scale,
     servers,
@@ -74,7 +76,7 @@ ROW_TIMEOUT = 900
 #: What ``--only`` may name, in the order a run runs them.
 SECTIONS = (
     "waits", "scale", "staggered", "per_call", "bridge", "burst", "throttling", "gcp_scale",
-    "imports",
+    "imports", "masking",
 )  # fmt: skip
 #: The sections the quick run leaves out (unless ``--only`` names them).
 NOT_QUICK = ("throttling", "gcp_scale")
@@ -253,6 +255,9 @@ def main() -> None:
     if wanted("imports"):
         log("import time")
         result["imports"] = imports.run(args.quick)
+    if wanted("masking"):
+        log("masking a payload with 0, 200 and 1,024 learnt secrets")
+        result["masking"] = masking.run(args.quick)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     kind = "quick" if args.quick else "full"
@@ -260,7 +265,10 @@ def main() -> None:
         kind = "only-" + "-".join(only)
     for name in (f"{stamp}-{kind}.json", f"latest-{kind}.json"):
         (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"latest-{kind}.md").write_text(markdown(result))
+    tables = markdown(result)
+    if "masking" in result:
+        tables += "\n" + masking.markdown(result["masking"])
+    (RESULTS / f"latest-{kind}.md").write_text(tables)
     written = "json,md"
     if "waits" in result:
         plot(result["waits"], RESULTS / f"latest-{kind}.png")
@@ -269,7 +277,7 @@ def main() -> None:
     if not args.quick and not only:
         publish(RESULTS / "latest-full.md", RESULTS / "latest-full.png")
         log("updated docs/benchmarks.md and docs/assets/bench-full.png")
-    print(markdown(result))
+    print(tables)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from async_hooks._core import learnt as _learnt
+from async_hooks._core.learnt import learn_secret
+from async_hooks._core.secretindex import masked
+
 __all__ = [
     "MASK",
     "RedactedCause",
@@ -53,29 +57,18 @@ def mask_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     return masked
 
 
-#: Secrets obtained at run time — an assumed role's keys, an OAuth access token — masked by every
-#: ``Redactor``: the session or client that holds them is shared by every hook of one identity,
-#: so the hook that happened to fetch them cannot be the only one that knows them. Insertion
-#: ordered and bounded (the newest are kept): credentials rotate, a process may run for months.
-_learnt: dict[str, None] = {}
-_LEARNT_MAX = 1024
-
-
-def learn_secret(secret: str | None) -> None:
-    """Mask ``secret`` in every hook's texts from now on (cheap when known: called per request)."""
-    if not secret or len(secret) < 8 or secret in _learnt:
-        return
-    _learnt[secret] = None
-    while len(_learnt) > _LEARNT_MAX:
-        _learnt.pop(next(iter(_learnt)))
-
-
 class Redactor:
     """Replaces known secret values inside any text (error bodies, messages): the hook's own
     secrets, and those :func:`learn_secret` was told of at run time, so a server that echoes
-    the request's credentials (an ``Authorization`` header, a session token) shows none."""
+    the request's credentials (an ``Authorization`` header, a session token) shows none.
 
-    __slots__ = ("_secrets",)
+    Each secret is masked wherever it occurs, inside a longer word too; overlapping secrets
+    (one containing another) are masked as one. The cost does not grow with the number of
+    secrets (``secretindex.py``): the hook's own are indexed once, here; the learnt ones once
+    per change of their set, in one index every hook shares (``learnt.py``), rather than one
+    copy of up to 1,024 secrets' index per hook."""
+
+    __slots__ = ("_own",)
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         found = {s for s in secrets if s and len(s) >= 4}
@@ -83,17 +76,24 @@ class Redactor:
         # one line of it, and each line of base64 is as secret as the whole.
         lines = {line.strip() for s in found if "\n" in s for line in s.splitlines()}
         found |= {line for line in lines if len(line) >= 16}
-        # Longest first, so a secret containing another is masked whole.
-        self._secrets = tuple(sorted(found, key=len, reverse=True))
+        self._own = _learnt.build_index(found)
 
     def __call__(self, text: str) -> str:
-        for secret in (*self._secrets, *sorted(_learnt, key=len, reverse=True)):
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        known = _learnt.LEARNT
+        version, learnt = known.index  # ``known.current()``, without a call per string
+        if version != known.version:
+            learnt = known.current()
+        own, size = self._own, len(text)
+        if size < own.shortest:
+            if size < learnt.shortest:
+                return text  # most of a payload's strings
+            found = learnt.find(text)
+        else:
+            found = own.find(text) + learnt.find(text)
+        return masked(text, found, MASK) if found else text
 
     def __repr__(self) -> str:
-        return f"<Redactor of {len(self._secrets)} secrets>"
+        return f"<Redactor of {len(self._own)} secrets>"
 
 
 class RedactedCause(Exception):

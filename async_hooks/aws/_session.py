@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import threading
 from typing import Any
@@ -16,6 +17,7 @@ from aiobotocore.credentials import (
 )
 from aiobotocore.session import AioSession
 from botocore.loaders import create_loader
+from botocore.utils import parse_timestamp
 
 from async_hooks._core.redact import learn_secret
 from async_hooks.errors import HookConfigError
@@ -62,14 +64,27 @@ async def build_session(
     async def fetch_and_learn() -> dict[str, Any]:
         fetched: dict[str, Any] = await fetcher.fetch_credentials()
         # The role's keys are secrets the hook never saw: a server may echo them back too.
-        learn_secret(fetched.get("secret_key"))
-        learn_secret(fetched.get("token"))
+        expires_at = _expiry(fetched.get("expiry_time"))
+        learn_secret(fetched.get("secret_key"), expires_at)
+        learn_secret(fetched.get("token"), expires_at)
         return fetched
 
     session._credentials = AioDeferredRefreshableCredentials(
         refresh_using=fetch_and_learn, method="assume-role"
     )
     return session
+
+
+def _expiry(value: Any) -> dt.datetime | None:
+    """The fetched credentials' ``expiry_time`` (aiobotocore serialises STS's ``Expiration``
+    as ISO 8601) as a datetime; None when missing or unreadable: the keys are then masked
+    until newer secrets push them out, rather than a refresh failing over a date."""
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return parse_timestamp(value) if isinstance(value, (str, int, float)) else None
+    except (ValueError, OverflowError):
+        return None
 
 
 _loader_lock = threading.Lock()

@@ -116,5 +116,6 @@ class GcpCalls(AsyncBaseHook[GcpClient]):
             raise mapped from error
         if not token:
             return {}
-        learn_secret(token)  # an answer that echoes the header must not show it
+        # An answer that echoes the header must not show it (until an hour after it expires).
+        learn_secret(token, client.token.expiry_of(token))
         return {"Authorization": f"Bearer {token}"}

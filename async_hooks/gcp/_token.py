@@ -4,7 +4,7 @@ What gcloud-aio-auth does that the pipeline must not have done behind its back:
 
 - ``acquire_access_token`` retries a grant five times under tenacity (7-12 s for a refused
   grant, under the pipeline's own retries): here one grant is one request, and the pipeline's
-  retry (which sees every failure) is the only retry (shared/DESIGN.md section 4).
+  retry (which sees every failure) is the only retry (docs/pipeline.md, "Retry").
 - every caller awaits the refresh task *unshielded*, so one caller's cancellation cancels it for
   all (talkiq/gcloud-aio #500): here callers await it shielded.
 - a background refresh is a task nobody awaits: its failure was "never retrieved", and it
@@ -17,6 +17,7 @@ What gcloud-aio-auth does that the pipeline must not have done behind its back:
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import json
 import os
@@ -63,6 +64,18 @@ class SharedToken(Token):
         # else awaits: tracked from the moment the call that started it ends.
         if self.acquiring is not None:
             self._track(self.acquiring)
+
+    def expiry_of(self, token: str) -> dt.datetime | None:
+        """When ``token`` (this token's value) expires, as gcloud-aio recorded it on acquiring
+        it (aware UTC; older gcloud-aio-auth wrote naive UTC, which ``learn_secret`` reads as
+        UTC); None if not known."""
+        acquired = getattr(self, "access_token_acquired_at", None)
+        duration = getattr(self, "access_token_duration", None)
+        if token != self.access_token or not isinstance(acquired, dt.datetime):
+            return None
+        if not isinstance(duration, (int, float)) or duration <= 0:
+            return None
+        return acquired + dt.timedelta(seconds=duration)
 
     async def aclose(self) -> None:
         """Cancel and await the refreshes still running (before the session closes)."""
