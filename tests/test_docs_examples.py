@@ -133,8 +133,12 @@ def _blocks() -> list[Block]:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         for match in _FENCE.finditer(text):
-            before = text[: match.start()].rstrip().rsplit("\n", 1)[-1]
-            mark = _MARK.fullmatch(before.strip())
+            mark = None
+            # The HTML comments right above the fence (an inlined copy's marker may be one).
+            for before in reversed(text[: match.start()].rstrip().split("\n")):
+                if not before.startswith("<!--"):
+                    break
+                mark = mark or _MARK.fullmatch(before.strip())
             line = text.count("\n", 0, match.start()) + 1
             found.append(Block(page, line, match[1], mark.groups() if mark else None))  # type: ignore[arg-type]
     return found
