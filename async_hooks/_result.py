@@ -27,8 +27,8 @@ class JobResult:
     def to_dict(self, mask: Callable[[str], str] | None = None) -> dict[str, Any]:
         """This result as JSON values (``json.dumps`` takes it as is): the payload's datetimes as
         ISO 8601 strings, bytes as base64, decimals as strings; ``mask`` (a redactor) is applied
-        to every string of the payload, keys too, for a log or a store that must not see a
-        secret a provider echoed."""
+        to every string value of the payload (keys are the API's field names), for a log or a
+        store that must not see a secret a provider echoed."""
         return {
             "kind": self.kind,
             "job_id": self.job_id,
