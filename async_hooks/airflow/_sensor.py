@@ -44,7 +44,9 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
     ends the task in the triggerer, the event's ``result`` its XCom; a failure or a time-out
     resumes it on a worker for a moment to fail with the provider's reason, so Airflow's retries
     and failure callbacks apply. ``cancel_on_kill=True`` stops the job when a user ends the task
-    or the deadline passes.
+    or the deadline passes. A hook setting or wait keyword the hook does not take
+    (``job_nme``) is refused when the DAG is parsed, with the triggerer's message; values are
+    not checked there, so templates pass.
     """
 
     template_fields: Sequence[str] = ("hook_kwargs", "wait_args", "wait_kwargs")
