@@ -82,16 +82,19 @@ async def wait_shared(
                     )
                     logged = status
                 try:
-                    async with timeout_at(deadline):
-                        if plan.finish is not None:
-                            payload = await plan.finish(payload, status)
-                        verdict = plan.judge(payload, status)
-                        if on_status is not None and status != told:
-                            told = status
-                            elapsed = loop.time() - started
-                            await report(
-                                on_status, plan, status, verdict, payload, state.polls, elapsed
-                            )
+                    if plan.finish is None and (on_status is None or status == told):
+                        verdict = plan.judge(payload, status)  # nothing to await: no timer
+                    else:
+                        async with timeout_at(deadline):
+                            if plan.finish is not None:
+                                payload = await plan.finish(payload, status)
+                            verdict = plan.judge(payload, status)
+                            if on_status is not None and status != told:
+                                told = status
+                                elapsed = loop.time() - started
+                                await report(
+                                    on_status, plan, status, verdict, payload, state.polls, elapsed
+                                )
                 except ServiceError as failure:  # ``finish`` failed: the next tick wakes it again
                     poll_failed(plan, failure, state.polls, state.interval)
                     continue
