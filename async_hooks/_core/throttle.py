@@ -5,6 +5,9 @@ rate is an ``aiolimiter.AsyncLimiter`` whose rate we adjust. Both shrink togethe
 provider throttles *sustainedly* and grow back on success, like botocore's adaptive (CUBIC) mode,
 but shared by every caller on the loop instead of kept per client.
 
+A throttle nobody has used for a while is dropped by its loop's state (``LoopState``) and built
+afresh when needed again: see ``AdaptiveThrottle.idle``.
+
 anyio, aiolimiter and tenacity are imported when a throttle first needs them (its limiter, its
 rate, its retry strategy), not with this module: ``import async_hooks`` stays cheap.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +93,13 @@ class AdaptiveThrottle:
     back what the provider answered. A decrease happens only when throttling is sustained among
     requests sent after the previous decrease (a *generation*), so one burst of stale answers
     counts once.
+
+    ``last_used`` is the loop time of its last release (or of its creation): with nothing in
+    flight or queued, a throttle unused for ``LoopState.throttle_idle`` (10 minutes) is
+    forgotten, and the next call builds a fresh one. What it learnt is stale by then: its
+    measurements cover the last second, the provider's buckets have long refilled, and its
+    CUBIC curve would lift the rate past the old limit at the first success anyway. A provider
+    that still throttles is learnt again within a window (``WINDOW``).
     """
 
     __slots__ = (
@@ -105,6 +116,7 @@ class AdaptiveThrottle:
         "_w_max",
         "_w_successes",
         "budget",
+        "last_used",
         "max_concurrency",
         "rate_limit",
         "scope",
@@ -134,6 +146,7 @@ class AdaptiveThrottle:
         self._k = 0.0
         self._grow_credit = 0
         self._retrying: dict[tuple[RetryPolicy, bool], AsyncRetrying] = {}
+        self.last_used = _loop_time()
 
     def retrying(self, policy: RetryPolicy, *, idempotent: bool) -> AsyncRetrying:
         """The tenacity prototype for calls in this scope (``.copy()`` it per call); built
@@ -162,6 +175,12 @@ class AdaptiveThrottle:
     def in_flight(self) -> int:
         return self._slots.borrowed_tokens
 
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight and nobody queued: only then may the throttle be forgotten."""
+        slots = self._slots
+        return slots.borrowed_tokens == 0 and slots.statistics().tasks_waiting == 0
+
     async def acquire(self) -> Ticket:
         """A slot, then the rate limiter's permission. A free slot (nobody queued before this
         call, a token left) is taken at once, without anyio's checkpoint: no trip round the
@@ -176,12 +195,14 @@ class AdaptiveThrottle:
             try:
                 await self._rate.acquire()
             except BaseException:
-                self._slots.release_on_behalf_of(ticket)
+                self.release(ticket)
                 raise
         return ticket
 
     def release(self, ticket: Ticket) -> None:
+        """Give the slot back. Every use ends here, so here is where ``last_used`` is kept."""
         self._slots.release_on_behalf_of(ticket)
+        self.last_used = asyncio.get_running_loop().time()
 
     def record_success(self, ticket: Ticket) -> None:
         now = self._record(ticket, throttled=False)
@@ -253,5 +274,15 @@ class AdaptiveThrottle:
         rate = f"{self.rate:.2f}/s" if self._rate is not None else "unlimited"
         return (
             f"<AdaptiveThrottle {self.scope} concurrency={self.concurrency}/{self.max_concurrency}"
-            f" in_flight={self.in_flight} rate={rate} budget={self.budget!r}>"
+            f" in_flight={self.in_flight} rate={rate} budget={self.budget!r}"
+            f" last_used={self.last_used:.1f}>"
         )
+
+
+def _loop_time() -> float:
+    """The running loop's clock (a throttle built outside a loop: the monotonic clock that
+    asyncio's loops use)."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Hashable, Mapping
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from aiobotocore.session import AioSession
 
@@ -59,6 +59,9 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
     """
 
     provider = "aws"
+    #: A closed hook's client and session (its connections, its assumed role) wait this many
+    #: seconds for the next hook of the same identity: sporadic triggers rebuild nothing.
+    idle_close_after: ClassVar[float] = 300.0
 
     def __init__(
         self,

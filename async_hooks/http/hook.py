@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, NamedTuple
+from typing import Any, ClassVar, Final, NamedTuple
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -80,6 +80,9 @@ class AsyncHttpHook(AsyncBaseHook[aiohttp.ClientSession]):
     """
 
     provider = "http"
+    #: Closed at once: a session costs nothing to build (no credential exchange), and
+    #: ``async with AsyncHttpHook(...)`` is expected to leave no connection open.
+    idle_close_after: ClassVar[float] = 0.0
 
     def __init__(
         self,
