@@ -206,12 +206,6 @@ class ClientCache:
         caller to close), or linger until ``deadline`` (loop time)."""
         return self._take(self._held.release(user, deadline))
 
-    async def release(self, user: object) -> None:
-        """``detach`` ``user`` and close its orphans at once, in the caller. Transitional:
-        for an ``AsyncBaseHook.close`` that does not call ``LoopState.release`` (which does
-        this for clients and shared values together, with lingering, safe to cancel) yet."""
-        await close_entries(deque(self.detach(user, None)))
-
     def expired(self, now: float) -> list[Entry]:
         """The lingering clients whose idle time is up, taken out of the cache."""
         return self._take(self._held.expired(now))

@@ -31,6 +31,7 @@ from async_hooks._core.metrics import counted, wait_metrics
 from async_hooks._core.policy import RetryPolicy, is_retryable
 from async_hooks._core.progress import OnStatus, checked
 from async_hooks._core.redact import Redactor, scrub_exception
+from async_hooks._core.schedule import Schedules
 from async_hooks._core.stats import HookStats, OperationStats
 from async_hooks._core.throttle import AdaptiveThrottle
 from async_hooks._core.values import is_finite_number
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
 else:
     ClientT = TypeVar("ClientT")  # typing.TypeVar takes a default only from Python 3.13
 _ids = itertools.count(1)
+#: The loop's poll schedules, a value of its memo (closed with the loop).
+_SCHEDULES = ("poll-schedules",)
 
 
 class AsyncBaseHook(ABC, Generic[ClientT]):
@@ -76,6 +79,10 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
 
     provider: ClassVar[str]
     default_max_concurrency: ClassVar[int] = 100
+    #: Seconds a client (and what it was built from: an AWS session, an assumed role) stays
+    #: open after the last hook using it closed, for a hook of the same identity to reuse: in a
+    #: triggerer, sporadic triggers then rebuild nothing. 0: closed with the last hook.
+    idle_close_after: ClassVar[float] = 0.0
 
     def __init__(
         self,
@@ -110,11 +117,12 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
     # ------------------------------------------------------------------ public surface
 
     async def close(self) -> None:
-        """Close what this hook opened on the running loop. Closing twice is fine."""
+        """Close what this hook opened on the running loop. Closing twice is fine. Its waits
+        still in a shared schedule end with ``HookClosedError``; other hooks' waits go on."""
         state = current_state()
         self._closed_on.add(state)
-        await state.clients.release(self._user)
-        await state.release(self._user)
+        state.memo(_SCHEDULES, Schedules).release(self._user, self._closed_error)
+        await state.release(self._user, linger=self.idle_close_after)
 
     async def __aenter__(self) -> Self:
         self._closed_on.discard(current_state())
@@ -170,11 +178,14 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
     def _loop_state(self) -> LoopState:
         state = current_state()
         if state in self._closed_on:
-            raise HookClosedError(
-                f"{type(self).__name__} was closed on this event loop; use 'async with hook:'"
-                " to open it again"
-            )
+            raise self._closed_error()
         return state
+
+    def _closed_error(self) -> HookClosedError:
+        return HookClosedError(
+            f"{type(self).__name__} was closed on this event loop; use 'async with hook:'"
+            " to open it again"
+        )
 
     def _throttle(self, state: LoopState, service: str) -> AdaptiveThrottle:
         scope = self._throttle_scope(service)
@@ -262,14 +273,19 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         self, plan: PollPlan, timing: PollTiming, on_status: OnStatus | None = None
     ) -> Awaitable[JobResult]:
         """Wait on ``plan`` (await the result): in the loop's shared schedule for
-        ``plan.batch.key`` when it has a ``batch`` (its coalescer is one of this loop's shared
-        values), alone otherwise. A failure reason is the provider's text, masked: a server may
-        echo the credentials. ``on_status`` is told each status change (``progress.py``).
-        (Not a coroutine itself: one frame less per waiting wait; with metrics on, one more
-        counts it in ``async_hooks.waits.active``.)"""
-        memo = self._loop_state().memo
+        ``plan.batch.key`` when it has a ``batch``, alone otherwise. A failure reason is the
+        provider's text, masked: a server may echo the credentials. ``on_status`` is told each
+        status the wait sees, in order (``progress.py``). (Not a coroutine itself: one frame
+        less per waiting wait; with metrics on, one more counts it in
+        ``async_hooks.waits.active``.)"""
+        schedules = self._loop_state().memo(_SCHEDULES, Schedules)
         wait = wait_until_done(
-            plan, timing, redact=self._redact, memo=memo, on_status=checked(on_status)
+            plan,
+            timing,
+            redact=self._redact,
+            schedules=schedules,
+            owner=self._user,
+            on_status=checked(on_status),
         )
         gauge = wait_metrics(self.provider, plan.kind)
         return wait if gauge is None else counted(wait, gauge)
