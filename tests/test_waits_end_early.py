@@ -1,6 +1,7 @@
 """Waits that cannot succeed end at once; waits that can, do: a batch operation the server lacks
-gives way to single polls, one that fails with a named error never does, a host that does not resolve is a configuration error, and a
-refused Google token grant is one request per attempt, with nothing left running after close."""
+gives way to single polls, one that fails with a named error never does, a host that does not
+resolve is a configuration error, and a refused Google token grant is one request per attempt,
+with nothing left running after close."""
 
 from __future__ import annotations
 
