@@ -511,7 +511,7 @@ async def test_a_services_models_are_read_off_the_loop_once(moto_server, monkeyp
         original(service)
 
     monkeypatch.setattr(aws_hook, "_load_models", load)
-    monkeypatch.setattr(aws_hook, "_loaded", {})
+    monkeypatch.setattr(aws_hook, "_loaded", set())
     for endpoint in (moto_server.url, moto_server.url + "/"):
         async with AsyncAwsHook(endpoint_url=endpoint, region_name="us-east-1") as hook:
             await hook.call("sqs", "list_queues")

@@ -329,7 +329,6 @@ SHUTDOWN_SCRIPT = textwrap.dedent(
     from aiohttp import web
     from async_hooks import AsyncAwsHook
     from async_hooks._core import loopstate
-    from async_hooks.aws import _session
     from async_hooks.testing import ThreadedServer
 
     closed = []
@@ -358,7 +357,6 @@ SHUTDOWN_SCRIPT = textwrap.dedent(
             asyncio.run(main())
             assert len(closed) == run + 1, closed
     closed.clear()
-    _session._loaded.clear()  # the process's model loads hold the last loop (not lingering)
     gc.collect()
     assert len(loopstate._states) == 0, "per-loop state outlived its loop"
     print("done")

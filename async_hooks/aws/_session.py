@@ -100,8 +100,11 @@ def _shared_loader() -> Any:
         return _loader
 
 
-#: Services whose models the shared loader holds (or is loading): read off the loop once each.
-_loaded: dict[str, asyncio.Future[None]] = {}
+#: Services whose models the shared loader holds, and those being read now (a future of the loop
+#: that asked, dropped once read: a finished future would hold its loop, and with it the loop's
+#: state, for the life of the process).
+_loaded: set[str] = set()
+_loading: dict[str, asyncio.Future[None]] = {}
 
 
 async def models_loaded(service: str) -> None:
@@ -109,10 +112,21 @@ async def models_loaded(service: str) -> None:
     worker thread, once per process: the first client of a service would otherwise parse them
     on the loop (~65 ms for Glue, ~100 ms with the rest of its set-up) while every other wait on
     it stands still. Best effort: whatever fails here botocore loads (and reports) itself."""
-    loading = _loaded.get(service)
+    if service in _loaded:
+        return
+    loading = _loading.get(service)
     if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-        loading = _loaded[service] = asyncio.ensure_future(asyncio.to_thread(_load_models, service))
+        reading = asyncio.to_thread(_load_models, service)
+        loading = _loading[service] = asyncio.ensure_future(reading)
+        loading.add_done_callback(functools.partial(_read, service))
     await asyncio.shield(loading)
+
+
+def _read(service: str, loading: asyncio.Future[None]) -> None:
+    if _loading.get(service) is loading:
+        del _loading[service]
+    if not loading.cancelled() and loading.exception() is None:
+        _loaded.add(service)
 
 
 def _load_models(service: str) -> None:
