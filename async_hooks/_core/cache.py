@@ -2,7 +2,7 @@
 what, so that a hook letting go costs only the keys it held.
 
 It caches clients only (what ``clients_created`` counts and hooks release when they close);
-anything else a loop shares (sessions, memos, coalescers) is ``LoopState.shared``. Both keep
+anything else a loop shares (sessions, memos, poll schedules) is ``LoopState.shared``. Both keep
 their holders in a ``Holders`` index and close what nobody holds through ``close_entries``.
 """
 

@@ -1,6 +1,6 @@
 """Per-event-loop state: the client cache, the throttles and a memo of shared things (AWS
-sessions, the coalescers' shared schedules...), collected when idle, closed when the loop
-shuts down."""
+sessions, the loop's poll schedules...), collected when idle, closed when the loop shuts
+down."""
 
 from __future__ import annotations
 
