@@ -99,7 +99,7 @@ class LoopState:
         return await asyncio.shield(built)
 
     def memo(self, key: Hashable, build: Callable[[], T]) -> T:
-        """``shared`` for a value built at once, without I/O (a coalescer): no task, no
+        """``shared`` for a value built at once, without I/O (the poll schedules): no task, no
         future to await, so 100,000 waits starting in one loop iteration cost nothing more
         than a dict look-up each. Closed at shutdown like every shared value."""
         built = self._memo.get(key)
@@ -267,7 +267,7 @@ class LoopState:
 
     async def aclose(self) -> None:
         """Close everything at once, lingering or not: the shared values first (a
-        coalescer's ticks call through clients), then the clients, then whatever closings
+        schedule's ticks call through clients), then the clients, then whatever closings
         cut short left (``asyncio.run`` cancels every task before it shuts generators down)."""
         if self._timer is not None:
             self._timer.cancel()
