@@ -529,3 +529,21 @@ def test_the_new_kind_modules_talk_to_a_context_not_to_the_hook():
         assert not {
             m for m in imported if m.startswith(("async_hooks.aws.hook", "async_hooks.aws._waits"))
         }, name
+
+
+def test_a_batch_answer_is_matched_to_short_ids_arns_and_partial_paths():
+    """A chunk of 1,000 ECS tasks asked for by short id, full ARN or cluster/id: each matched
+    to its own item through an index of the ARNs' parts (not a scan of the answer per id)."""
+    from async_hooks.aws.kinds import get_job_kind
+
+    ecs = get_job_kind("ecs")
+    arns = [f"arn:aws:ecs:us-east-1:123456789012:task/prod/{n:032x}" for n in range(1000)]
+    answer = {"tasks": [{"taskArn": arn, "lastStatus": "RUNNING"} for arn in reversed(arns)]}
+    asked = [
+        arn if n % 3 == 0 else arn.rsplit("/", 1)[1] if n % 3 == 1 else arn.split("task/")[1]
+        for n, arn in enumerate(arns)
+    ]
+    found = ecs.batch_items(answer, [*asked, "missing"])
+    assert set(found) == set(asked)  # "missing" is left out: the schedule describes it alone
+    assert all(found[job_id]["taskArn"].endswith(job_id) for job_id in asked)
+    assert len({id(item) for item in found.values()}) == 1000  # one copy each
