@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 #: How many blocks are marked ``not run``. A new fragment raises it here, on purpose.
-NOT_RUN = 15
+NOT_RUN = 14
 
 _FENCE = re.compile(r"^```(?:python|\{\.python[^}]*\})[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
 _MARK = re.compile(r"<!-- (run with|run by|not run): (.+?) -->")
@@ -110,11 +110,54 @@ def run(source, name):
         gcs.stop()
 """
 
+_NESTED_JOB_API = """
+import ast
+import asyncio
+from aiohttp import web
+from async_hooks import AsyncHttpHook
+from async_hooks.testing import ThreadedServer
+
+describes = []
+
+
+async def create(request):
+    await request.json()
+    return web.json_response({"job": {"id": "42", "state": "PENDING"}}, status=201)
+
+
+async def describe(request):
+    describes.append(request.match_info["id"])
+    state = "RUNNING" if len(describes) < 2 else "SUCCEEDED"
+    return web.json_response({"job": {"id": request.match_info["id"], "state": state}})
+
+
+app = web.Application()
+app.router.add_post("/jobs", create)
+app.router.add_get("/jobs/{id}", describe)
+server = ThreadedServer(app).start()
+
+
+def run(source, name):
+    code = compile(source, name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+    async def main():
+        async with AsyncHttpHook(server.url) as hook:
+            pending = eval(code, {"hook": hook})
+            if pending is not None:
+                await pending
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()
+"""
+
 SETUPS = {
     "jobs.example.com is the test kit's job server, with jobs job-1 to job-3": _JOB_SERVER,
     "AIRFLOW_CONN_JOBS_API naming the test kit's job server, with a job 42": _JOB_SERVER,
     "hook, an AsyncAwsHook on a moto server": _MOTO,
     "hook, an AsyncGcpHook on the GCS emulator, with a bucket holding path/_SUCCESS": _GCS,
+    "hook, an AsyncHttpHook on a job API that answers {job: {state, error}}": _NESTED_JOB_API,
 }
 
 
