@@ -11,15 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-#: Pages whose owners have yet to change a bare ``nox -s`` (issue 23, point 11); none should stay.
-NOT_YET = {"pipeline.md"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_nox_is_run_as_the_readme_installs_it(page):
     """The README installs nox only in .venv/: a bare ``nox`` is not on a new user's PATH."""
-    if page.name in NOT_YET:
-        pytest.skip(f"{page.name}: its bare `nox -s` is its owner's to change")
     text = page.read_text(encoding="utf-8")
     bare = [m.group(0) for m in re.finditer(r"(?<!-m )(?<![\w/.-])nox -s\b[^`\n]*", text)]
     assert not bare, f"{page.name}: write .venv/bin/python -m nox -s ...: {bare}"
