@@ -546,4 +546,4 @@ def test_a_batch_answer_is_matched_to_short_ids_arns_and_partial_paths():
     found = ecs.batch_items(answer, [*asked, "missing"])
     assert set(found) == set(asked)  # "missing" is left out: the schedule describes it alone
     assert all(found[job_id]["taskArn"].endswith(job_id) for job_id in asked)
-    assert len({id(item) for item in found.values()}) == 1000  # one copy each
+    assert len({id(item) for item in found.values()}) == 1000  # each id its own item

@@ -85,7 +85,7 @@ class JobKind:
     def batch_items(self, answer: dict[str, Any], job_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The answer's items by the id each was asked for (ARNs match their short ids: every
         part after a ``/`` is indexed too, so a chunk of 1,000 ids costs 1,000 look-ups, not a
-        scan of the answer per id)."""
+        scan of the answer per id). Each item is the answer's own dict, not a copy."""
         items = lookup(answer, self.batch_item_path or self.item_path)
         id_path = self.batch_item_id_path or self.item_id_path or ""
         by_value: dict[str, Any] = {}
@@ -104,7 +104,7 @@ class JobKind:
             if entry is None:
                 entry = by_suffix.get(job_id)
             if entry is not None:
-                found[job_id] = dict(entry)
+                found[job_id] = entry  # the parsed answer's own dict: nothing else holds it
         return found
 
     def params(self, job_id: str, identifiers: Mapping[str, Any]) -> dict[str, Any]:
