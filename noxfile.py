@@ -158,6 +158,7 @@ def bench_airflow_deployment(session: nox.Session) -> None:
         "apache-airflow-providers-amazon[aiobotocore]",
         *_group("test"),
         *DEPLOYMENT_DRIVERS,
+        POSTGRES_SERVER,
     )
     session.run("python", "-m", "benchmarks.airflow_deployment", *session.posargs)
 
