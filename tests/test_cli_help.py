@@ -7,7 +7,7 @@ import importlib.metadata
 
 import pytest
 
-from async_hooks._cli import parser
+from async_hooks._cli import extras
 from async_hooks.cli import main
 
 
@@ -77,7 +77,7 @@ def test_a_missing_extra_names_the_command_that_installs_it_here(
             raise importlib.metadata.PackageNotFoundError(name)
         return installed if name == "async-hooks" else real(name)
 
-    monkeypatch.setattr(parser.importlib.metadata, "distribution", distribution)
+    monkeypatch.setattr(extras.importlib.metadata, "distribution", distribution)
     shown = _providers(capsys)
     assert shown["aws"] == f"not installed: {command}"
     assert shown["http"] == "installed with async-hooks"
@@ -87,6 +87,6 @@ def test_without_installed_metadata_nothing_is_claimed(capsys, monkeypatch):
     def requires(name: str) -> list[str]:
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(parser.importlib.metadata, "requires", requires)
+    monkeypatch.setattr(extras.importlib.metadata, "requires", requires)
     shown = _providers(capsys)
     assert shown["aws"].startswith("not installed: pip install")
