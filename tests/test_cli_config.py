@@ -126,7 +126,12 @@ def test_the_token_error_names_the_real_token_endpoint():
 @pytest.mark.parametrize(
     ("uri", "flags", "expected", "absent"),
     [
-        ("aws://@/?endpoint_url=notaurl", [], "connection 'x': endpoint_url has no scheme", "--endpoint"),
+        (
+            "aws://@/?endpoint_url=notaurl",
+            [],
+            "connection 'x': endpoint_url has no scheme",
+            "--endpoint",
+        ),
         ("aws://@/?region_name=bad%20region", [], "connection 'x': region_name must be", "--reg"),
         (
             "aws://@/?endpoint_url=http%3A%2F%2Fu%3Ap%40h",
