@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from async_hooks._core.schedule.group import Group
     from async_hooks._core.schedule.state import WaitState
 
-__all__ = ["IN_FLIGHT", "SETTLE_SLICE", "SPREAD_SLICES", "Lender", "Tick"]
+__all__ = ["IN_FLIGHT", "SETTLE_SLICE", "SINGLE_WORKERS", "Lender", "Tick"]
 
 T = TypeVar("T")
 
@@ -39,8 +39,8 @@ T = TypeVar("T")
 IN_FLIGHT = 8
 #: Waits told per loop iteration: a chunk of 1,000 (Glue's pages) does not hold the loop at once.
 SETTLE_SLICE = 100
-#: Single describes of a tick start in this many slices across the group's jitter.
-SPREAD_SLICES = 20
+#: Tasks a tick of single describes runs them on (the throttle admits fewer at once by default).
+SINGLE_WORKERS = 1024
 
 _ABSENT: Any = object()
 
@@ -153,23 +153,27 @@ class Tick:
             await asyncio.gather(*(self._describe_one(job_id) for job_id in alone))
 
     async def _describe_each(self, job_ids: list[str]) -> None:
-        """Each id described once, the starts spread over the group's jitter (a burst per
-        interval would be what jitter is there to avoid); the throttle bounds how many run."""
-        spread = self.group.jitter * self.group.interval
-        slices = max(1, min(len(job_ids), SPREAD_SLICES if spread > 0 else 1))
-        size = math.ceil(len(job_ids) / slices)
-        tasks: list[asyncio.Task[None]] = []
+        """Each id described once, the starts spread evenly over the group's jitter (a burst per
+        interval is what jitter is there to avoid). The throttle bounds how many run at once;
+        ``SINGLE_WORKERS`` only bounds the tasks a tick holds (far above any throttle's
+        default), so 100,000 waits do not make 100,000 tasks per tick."""
         loop = asyncio.get_running_loop()
-        try:
-            for start in range(0, len(job_ids), size):
-                if start:
-                    await asyncio.sleep(spread / slices)
-                part = job_ids[start : start + size]
-                tasks.extend(loop.create_task(self._describe_one(job_id)) for job_id in part)
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()  # a no-op for those that ended; the tick was cancelled otherwise
+        spread = self.group.jitter * self.group.interval
+        count = len(job_ids)
+        queue = iter(enumerate(job_ids))
+
+        async def work() -> None:
+            for n, job_id in queue:
+                delay = self.started + spread * n / count - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._describe_one(job_id)
+
+        workers = min(count, SINGLE_WORKERS)
+        if workers == 1:
+            await work()
+        elif workers > 1:
+            await asyncio.gather(*(work() for _ in range(workers)))
 
     async def _describe_one(self, job_id: str) -> None:
         if self.group.members.get(job_id) is None:
