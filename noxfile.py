@@ -34,6 +34,14 @@ def _present(version: str) -> bool:
     return probe.returncode == 0
 
 
+def _once_here(session: nox.Session) -> list[str]:
+    """pytest's ``-m`` leaving out the ``once`` tests (packaging, a page's commands), except on
+    the first Python present: they check what does not depend on the interpreter, and each
+    costs a minute."""
+    first = next((version for version in PYTHONS if _present(version)), None)
+    return [] if session.python == first else ["-m", "not once"]
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite, against real servers the fixtures start."""
@@ -41,7 +49,7 @@ def tests(session: nox.Session) -> None:
         session.skip(f"python{session.python} is not installed here")
     session.install("-e", ".[aws,gcp,uvloop]", *_group("test"))
     # Spread over the cores unless told otherwise (``-- -s -k burst`` to see one test's output).
-    session.run("pytest", *(session.posargs or ["-n", "auto"]))
+    session.run("pytest", *(session.posargs or ["-n", "auto", *_once_here(session)]))
 
 
 #: pytest -W for the airflow session only: Airflow 3.3's in-process API client (``dag.test()``)
@@ -58,7 +66,11 @@ def airflow(session: nox.Session) -> None:
     # The Amazon provider: its waiters are what tests/with_airflow/test_verdict_drift.py checks
     # our AWS verdicts against.
     session.install("-e", ".[aws,gcp,airflow]", "apache-airflow-providers-amazon", *_group("test"))
-    args = session.posargs or ["tests/with_airflow", "tests/test_public_api.py"]
+    args = session.posargs or [
+        *_once_here(session),
+        "tests/with_airflow",
+        "tests/test_public_api.py",
+    ]
     session.run("pytest", "-p", "no:cacheprovider", "-W", AIRFLOW_WARNING, *args)
 
 

@@ -29,7 +29,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 #: sha256 of the Apache License 2.0 as apache.org publishes it (LICENSE-2.0.txt).
 APACHE_2_0 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
 
-pytestmark = pytest.mark.slow
+# Packaging does not depend on the interpreter: nox runs these on the first Python present only.
+pytestmark = [pytest.mark.slow, pytest.mark.once]
 
 
 def _version() -> str:

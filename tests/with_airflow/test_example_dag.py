@@ -13,6 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# The page's commands, not the interpreter, are under test: nox runs this on the first Python
+# present only.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).parents[2]
 PAGE = ROOT / "docs" / "airflow.md"
 EXAMPLE = ROOT / "docs" / "examples" / "glue_wait_dag.py"
