@@ -5,11 +5,10 @@ it: exit 2 means nothing was waited on), a subcommand's own usage for its bad fl
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
 
 import pytest
+from test_cli_terminal import _run_in_pty as run_in_pty
 
 from async_hooks._cli.exitcodes import USAGE, UsageError
 from async_hooks._cli.waits import Output, run_waits
@@ -18,28 +17,6 @@ from async_hooks.cli import main
 from async_hooks.errors import HookConfigError, HookError
 
 CLI = [sys.executable, "-m", "async_hooks.cli"]
-
-
-def run_in_pty(argv: list[str]) -> tuple[int, str]:
-    """Run ``argv`` with stdout and stderr on a pseudo-terminal, to its end; its exit code and
-    everything it wrote."""
-    master, slave = os.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
-    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, env=env)
-    os.close(slave)
-    chunks: list[bytes] = []
-    try:
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-    return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
 
 
 class Terminal(io.StringIO):
