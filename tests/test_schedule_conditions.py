@@ -24,7 +24,6 @@ from async_hooks import (
     TransientError,
 )
 from async_hooks._core.loopstate import current_state
-from async_hooks._core.plan import BatchDescribe
 from async_hooks._core.schedule.payloads import PayloadStore
 from async_hooks.testing.gcp import make_service_account
 from async_hooks.testing.jobserver import until
@@ -278,11 +277,3 @@ async def test_the_schedule_shows_its_live_state():
     assert "waits=1" in repr(schedules())
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-
-
-def test_batch_describe_may_lack_a_batch_call():
-    async def one(job_id: str) -> dict[str, str]:
-        return {}
-
-    batch = BatchDescribe(key="k", batch_max=1, fetch_many=None, fetch_one=one)
-    assert batch.fetch_many is None
