@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from async_hooks._core.values import is_finite_number
 from async_hooks.errors import HookConfigError
 
-__all__ = ["DEFAULT_TIMEOUT", "BatchDescribe", "BatchUnsupported", "PollPlan", "PollTiming"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "BatchDescribe",
+    "BatchUnsupported",
+    "Deferred",
+    "ItemSource",
+    "PollPlan",
+    "PollTiming",
+]
 
 DEFAULT_TIMEOUT = 24 * 3600.0
 
@@ -31,13 +39,47 @@ class BatchUnsupported(Exception):
         self.error = error
 
 
+class ItemSource(Protocol):
+    """Where a ``Deferred`` payload's bytes are (one batch answer), and how they become the
+    whole payload (``build``: one function per kind and connection)."""
+
+    build: Callable[[bytes], Any]
+
+    def raw(self, index: int, /) -> bytes: ...
+
+
+class Deferred:
+    """A payload a ``fetch_many`` read only in part: ``brief`` holds what the verdict reads
+    (status, reason, id), and the whole payload is built from the item's bytes only when a wait
+    needs it (``full()``: a status change it reports, an end, a time-out). A tick judges the
+    brief; a running job's item is never built, and a sleeping wait keeps its bytes."""
+
+    __slots__ = ("brief", "index", "source")
+
+    def __init__(self, brief: Any, source: ItemSource, index: int) -> None:
+        self.brief = brief
+        self.source = source
+        self.index = index
+
+    def data(self) -> bytes:
+        """The item's own bytes (a copy: the answer they came in is not kept)."""
+        return self.source.raw(self.index)
+
+    def full(self) -> Any:
+        return self.source.build(self.data())
+
+    def __repr__(self) -> str:
+        return f"<Deferred {self.brief!r}>"
+
+
 @dataclass(frozen=True, slots=True)
 class BatchDescribe:
     """How the shared schedule describes a key's jobs.
 
     ``key`` names what may share a call (connection, kind, identifiers): waits with equal keys
     on one loop share their polls. ``fetch_many(ids)`` (at most ``batch_max`` ids) returns the
-    payload of each id the answer lists; an id it leaves out is described by ``fetch_one(id)``.
+    payload of each id the answer lists (a ``Deferred`` where it read only what the verdict
+    reads); an id it leaves out is described by ``fetch_one(id)``.
     A kind whose API has no batch call has no ``fetch_many``: each tick describes each id once
     with ``fetch_one``, spread over the group's jitter, as many at once as the throttle admits.
     Both are bound to the hook that made them: a tick calls through the fetchers of a hook that

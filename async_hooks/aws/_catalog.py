@@ -90,6 +90,7 @@ def catalog() -> tuple[JobKind, ...]:
             success=frozenset(),
             failure=frozenset(),
             verdict=crawler_verdict,
+            brief_paths=("LastCrawl.Status",),
             reason_paths=("LastCrawl.Status", "LastCrawl.ErrorMessage"),
             batch_describe="batch_get_crawlers",
             batch_max=100,

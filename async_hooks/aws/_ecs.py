@@ -8,7 +8,11 @@ from typing import Any
 
 from async_hooks.aws._context import KindContext
 
-__all__ = ["essential_containers", "stopped_task", "verdict"]
+__all__ = ["VERDICT_READS", "essential_containers", "stopped_task", "verdict"]
+
+#: What ``verdict`` reads of a task beyond its status (the status path's brief; ``_essential``
+#: is what ``stopped_task`` adds once the task has stopped).
+VERDICT_READS = ("stopCode", "stoppedReason", "containers.name", "containers.exitCode")
 
 #: ``stoppedReason`` of a task whose host went away: no container exit code says so (Airflow's
 #: ``EcsRunTaskOperator`` fails these too).

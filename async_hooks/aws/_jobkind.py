@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from async_hooks.aws._cancel import CancelSpec
 from async_hooks.aws._context import KindContext
 from async_hooks.errors import HookConfigError
 
-__all__ = ["BatchFetcher", "Enricher", "JobKind"]
+__all__ = ["BatchFetcher", "Enricher", "JobKind", "match_ids"]
 
 #: Adds what the verdict needs to a payload in a ``terminal`` state (ECS: essential containers).
 Enricher = Callable[[KindContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -38,6 +38,9 @@ class JobKind:
     ``not_yet`` maps error codes of the describe call that mean "not there yet" to the payload
     that stands for it (SSM's ``InvocationDoesNotExist`` right after ``SendCommand``).
     ``cancel`` says how ``cancel_job`` stops a job of the kind (None: the API cannot).
+    ``brief_paths`` name what ``verdict`` reads beyond the status: the status path of batch
+    describes reads the id, status, reasons and these from a JSON answer, and no more (a kind
+    with a ``verdict`` and no ``brief_paths`` is read in full by botocore on every poll).
     """
 
     name: str
@@ -63,6 +66,7 @@ class JobKind:
     batch_fetch: BatchFetcher | None = None
     not_yet: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     cancel: CancelSpec | None = None
+    brief_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.success & self.failure:
@@ -83,29 +87,14 @@ class JobKind:
         return params
 
     def batch_items(self, answer: dict[str, Any], job_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The answer's items by the id each was asked for (ARNs match their short ids: every
-        part after a ``/`` is indexed too, so a chunk of 1,000 ids costs 1,000 look-ups, not a
-        scan of the answer per id). Each item is the answer's own dict, not a copy."""
+        """The answer's items by the id each was asked for (``match_ids``). Each item is the
+        answer's own dict, not a copy."""
         items = lookup(answer, self.batch_item_path or self.item_path)
+        if not isinstance(items, list):
+            return {}
         id_path = self.batch_item_id_path or self.item_id_path or ""
-        by_value: dict[str, Any] = {}
-        by_suffix: dict[str, Any] = {}
-        for entry in items if isinstance(items, list) else []:
-            value = lookup(entry, id_path)
-            if isinstance(value, str):
-                by_value[value] = entry
-                slash = value.find("/")
-                while slash >= 0:
-                    by_suffix.setdefault(value[slash + 1 :], entry)
-                    slash = value.find("/", slash + 1)
-        found: dict[str, dict[str, Any]] = {}
-        for job_id in job_ids:
-            entry = by_value.get(job_id)
-            if entry is None:
-                entry = by_suffix.get(job_id)
-            if entry is not None:
-                found[job_id] = entry  # the parsed answer's own dict: nothing else holds it
-        return found
+        # the parsed answer's own dicts: nothing else holds them
+        return {job_id: items[i] for job_id, i in match_ids(items, id_path, job_ids).items()}
 
     def params(self, job_id: str, identifiers: Mapping[str, Any]) -> dict[str, Any]:
         """The describe call's parameters; names missing or unknown identifiers."""
@@ -145,3 +134,27 @@ class JobKind:
             if value is not MISSING and value not in (None, ""):
                 parts.append(str(value))
         return ": ".join(parts) or None
+
+
+def match_ids(items: list[Any], id_path: str, job_ids: Iterable[str]) -> dict[str, int]:
+    """Where each asked id is in ``items`` (ARNs match their short ids: every part after a
+    ``/`` is indexed too, so a chunk of 1,000 ids costs 1,000 look-ups, not a scan of the
+    answer per id). Ids the answer does not list are left out."""
+    by_value: dict[str, int] = {}
+    by_suffix: dict[str, int] = {}
+    for index, entry in enumerate(items):
+        value = lookup(entry, id_path)
+        if isinstance(value, str):
+            by_value[value] = index
+            slash = value.find("/")
+            while slash >= 0:
+                by_suffix.setdefault(value[slash + 1 :], index)
+                slash = value.find("/", slash + 1)
+    found: dict[str, int] = {}
+    for job_id in job_ids:
+        at = by_value.get(job_id)
+        if at is None:
+            at = by_suffix.get(job_id)
+        if at is not None:
+            found[job_id] = at
+    return found

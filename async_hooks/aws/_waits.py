@@ -8,7 +8,9 @@ server does not implement (moto's Athena answers ``BatchGetQueryExecution`` with
 which botocore reports with the code "500"; a real AWS 5xx names its error code and means "try
 again") is reported to the schedule as ``BatchUnsupported``. What every wait of one kind and
 identifiers on one hook shares (its fetchers, its ``finish`` step, the kind's readers) is built
-once per hook, not once per wait.
+once per hook, not once per wait. A batch describe of a JSON protocol takes the status path
+(``_status.py``): its answer's raw bytes are read for the verdicts only, and a job is built in
+full when its wait wakes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from async_hooks._core.plan import BatchDescribe, BatchUnsupported, PollPlan
+from async_hooks.aws import _glue
 from async_hooks.aws._errors import AwsNotFoundError, without_answer
+from async_hooks.aws._readers import Readers
 from async_hooks.aws.kinds import JobKind
 from async_hooks.errors import ServiceError
 
@@ -33,6 +37,10 @@ UNSUPPORTED_CODES = frozenset(
 T = TypeVar("T")
 
 Call = Callable[..., Awaitable[dict[str, Any]]]
+#: The hook's ``_call_raw``: (raw JSON body or None, parsed answer, service model).
+RawCall = Callable[
+    [str, str, Mapping[str, Any]], Awaitable[tuple[bytes | None, dict[str, Any], Any]]
+]
 Shared = Callable[[Hashable, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
@@ -79,7 +87,7 @@ class Planner:
     key per service (what a shared schedule is shared by: one connection's waits only).
     """
 
-    __slots__ = ("_call", "_client_key", "_identity", "_kits", "_shared")
+    __slots__ = ("_call", "_client_key", "_identity", "_kits", "_raw", "_readers", "_shared")
 
     def __init__(
         self,
@@ -87,12 +95,15 @@ class Planner:
         shared: Shared,
         identity: Callable[[], Hashable],
         client_key: Callable[[str], Hashable],
+        raw: RawCall | None = None,
     ) -> None:
         self._call = call
         self._shared = shared
         self._identity = identity
         self._client_key = client_key
+        self._raw = raw
         self._kits: dict[tuple[str, tuple[tuple[str, str], ...]], _Kit] = {}
+        self._readers = Readers()
 
     # ------------------------------------------------------------------ KindContext
 
@@ -167,17 +178,46 @@ class Planner:
     async def _fetch_many(
         self, spec: JobKind, identifiers: Mapping[str, Any], job_ids: list[str]
     ) -> Mapping[str, Any]:
+        fast = self._raw is not None and Readers.may_serve(spec)
         try:
+            if spec.batch_fetch is _glue.recent_runs and fast:
+                return await self._glue_pages(spec, job_ids, identifiers)
             if spec.batch_fetch is not None:
                 return await spec.batch_fetch(self, job_ids, identifiers)
             params = spec.batch_params(job_ids, identifiers)
             operation = spec.batch_describe or spec.describe
-            answer = await self._call(spec.service, operation, **params)
+            if not fast:
+                return spec.batch_items(
+                    await self._call(spec.service, operation, **params), job_ids
+                )
+            answer = await self._raw_call(spec.service, operation, params)
         except ServiceError as error:
             if batch_unsupported(error):
                 raise BatchUnsupported(error) from None
             raise
-        return spec.batch_items(answer, job_ids)
+        return self._readers.items(spec, operation, answer, job_ids)[0]
+
+    async def _glue_pages(
+        self, spec: JobKind, run_ids: list[str], identifiers: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """``_glue.recent_runs`` on the status path: the same pages, read for the verdict."""
+        wanted, found = set(run_ids), dict[str, Any]()
+        params: dict[str, Any] = {"JobName": identifiers["job_name"]}
+        params["MaxResults"] = _glue.GLUE_PAGE
+        for _ in range(_glue.GLUE_MAX_PAGES):
+            answer = await self._raw_call("glue", "get_job_runs", params)
+            items, token = self._readers.items(spec, "get_job_runs", answer, wanted)
+            found.update(items)
+            if not token or len(found) == len(wanted):
+                break
+            params["NextToken"] = token
+        return found
+
+    async def _raw_call(
+        self, service: str, operation: str, params: Mapping[str, Any]
+    ) -> tuple[bytes | None, dict[str, Any], Any]:
+        assert self._raw is not None
+        return await self._raw(service, operation, dict(params))
 
     async def _fetch_one(
         self, spec: JobKind, identifiers: Mapping[str, Any], job_id: str

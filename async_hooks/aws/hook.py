@@ -26,6 +26,8 @@ from async_hooks._core.waiting import (
     presence_plan,
 )
 from async_hooks._sync.facade import blocking
+from async_hooks.aws._capture import Captured
+from async_hooks.aws._capture import install as install_capture
 from async_hooks.aws._config import check_settings, client_config, merged_config
 from async_hooks.aws._errors import AwsServiceError, map_botocore_error, without_answer
 from async_hooks.aws._session import build_session, models_loaded
@@ -123,7 +125,9 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         self._config_id = hashlib.sha256(
             json.dumps(self.config_kwargs, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
-        self._planner = Planner(self.call, self._shared, self._identity, self._client_key)
+        self._planner = Planner(
+            self.call, self._shared, self._identity, self._client_key, self._call_raw
+        )
 
     # ------------------------------------------------------------------ operations
 
@@ -139,6 +143,20 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
                 raise HookConfigError(f"AWS service {service!r} has no operation {operation!r}")
             answer: dict[str, Any] = await getattr(client, operation)(**params)
             return answer
+
+        return await self._call(service, operation, run)
+
+    async def _call_raw(
+        self, service: str, operation: str, params: Mapping[str, Any]
+    ) -> tuple[bytes | None, dict[str, Any], Any]:
+        """``call``, for the status path: the answer's raw body where it is JSON (botocore then
+        parsed nothing: ``_capture.py``), else None and the parsed answer; and the client's
+        service model. Errors, the throttle, retries and stats are ``call``'s own."""
+
+        async def run(client: Any) -> tuple[bytes | None, dict[str, Any], Any]:
+            with Captured() as captured:
+                answer: dict[str, Any] = await getattr(client, operation)(**params)
+            return captured.body, answer, client.meta.service_model
 
         return await self._call(service, operation, run)
 
@@ -318,7 +336,9 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
             config=config,
             **keys,
         )
-        return await context.__aenter__()
+        client = await context.__aenter__()
+        install_capture(client)  # the status path's raw answers (``_capture.py``)
+        return client
 
     async def _close_client(self, client: Any) -> None:
         await client.close()

@@ -87,6 +87,8 @@ for _kind in (
         identifiers={"job_name": "JobName"},
         batch_describe="get_job_runs",
         batch_max=_glue.GLUE_PAGE * _glue.GLUE_MAX_PAGES,
+        batch_item_path="JobRuns",  # in GetJobRuns pages (``_glue.recent_runs``)
+        batch_item_id_path="Id",
         batch_fetch=_glue.recent_runs,
         cancel=CancelSpec("batch_stop_job_run", "JobRunIds", id_is_list=True, refusal=glue_refusal),
     ),
@@ -124,6 +126,7 @@ for _kind in (
         batch_max=100,
         terminal=_states("STOPPED"),
         verdict=_ecs.verdict,
+        brief_paths=_ecs.VERDICT_READS,
         enrich=_ecs.stopped_task,
         cancel=CancelSpec("stop_task", "task", fixed={"reason": CANCEL_REASON}),
     ),

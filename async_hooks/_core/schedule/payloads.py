@@ -4,8 +4,10 @@ serialised (marshal, else pickle) and deflated against the first payload the sch
 Payloads of one kind share most of their bytes (keys, ARNs, settings), so each keeps in a few
 dozen bytes that the garbage collector never walks, instead of the dozens of dicts and lists
 (kilobytes) a parsed describe answer is. A payload is kept only when its wait saw a status
-change, never on a poll that changed nothing; each keep copies a compressor primed once with the
-dictionary (a few microseconds) instead of priming a new one (about 40).
+change, never on a poll that changed nothing; one the status path read only in part (a
+``Deferred``) is kept as its item's bytes, deflated the same way, and built when asked for.
+Each keep copies a compressor primed once with the dictionary (a few microseconds) instead of
+priming a new one (about 40).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import marshal
 import pickle
 import zlib
 from typing import Any
+
+from async_hooks._core.plan import Deferred
 
 __all__ = ["PayloadStore"]
 
@@ -24,6 +28,12 @@ _PICKLED = 0x80
 #: to copy, and as small an output as zlib's defaults for payloads of this size.
 _WBITS = -13
 _MEM_LEVEL = 3
+
+
+class _Json(bytes):
+    """A ``Deferred`` payload's item bytes, deflated: built again by ``unpack``."""
+
+    __slots__ = ()
 
 
 class _Live:
@@ -38,22 +48,35 @@ class _Live:
 class PayloadStore:
     """Packs and unpacks one schedule's payloads."""
 
-    __slots__ = ("_primed", "_zdict")
+    __slots__ = ("_build", "_primed", "_zdict")
 
     def __init__(self) -> None:
         self._zdict = b""
         self._primed: Any = None
+        self._build: Any = None  # how the status path's item bytes become payloads
 
     def pack(self, payload: Any) -> object:
-        """``payload`` in its kept form (``unpack`` gives an equal copy back)."""
+        """``payload`` in its kept form (``unpack`` gives an equal copy back; a ``Deferred``
+        one built)."""
+        if type(payload) is Deferred:
+            build = payload.source.build
+            if self._build is None:
+                self._build = build
+            if build == self._build:  # one kind and connection: one build, kept once
+                return _Json(self._compress(payload.data()))
+            payload = payload.full()
         data = _serialise(payload)
         if data is None:
             return _Live(payload)
+        return self._compress(data)
+
+    def _compress(self, data: bytes) -> bytes:
         if self._primed is None:
             self._zdict = data[-(1 << -_WBITS) :]
             self._primed = zlib.compressobj(1, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zdict=self._zdict)
         compressor = self._primed.copy()
-        return compressor.compress(data) + compressor.flush()
+        packed: bytes = compressor.compress(data) + compressor.flush()
+        return packed
 
     def unpack(self, kept: object) -> Any:
         if isinstance(kept, _Live):
@@ -61,6 +84,8 @@ class PayloadStore:
         if not isinstance(kept, bytes):
             return kept  # None: nothing kept yet
         data = zlib.decompressobj(_WBITS, zdict=self._zdict).decompress(kept)
+        if type(kept) is _Json:
+            return self._build(data)
         return pickle.loads(data) if data[0] == _PICKLED else marshal.loads(data)
 
     def __repr__(self) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+from async_hooks._core.plan import Deferred
+
 if TYPE_CHECKING:
     from types import TracebackType
 
@@ -137,14 +139,16 @@ class WaitState:
         return news or []
 
     def keep(self, payload: Any) -> None:
-        """Keep ``payload`` (of the status the wait just read) for a time-out's result."""
+        """Keep ``payload`` (of the status the wait just read) for a time-out's result (a
+        ``Deferred`` one as its bytes)."""
         self.kept = self.schedule.payloads.pack(payload)
 
     def last_payload(self) -> Any:
         """The payload of the last status seen: unread news first, else the kept one."""
         for item in reversed(self.news or ()):
             if isinstance(item, tuple):
-                return item[1]
+                payload = item[1]
+                return payload.full() if type(payload) is Deferred else payload
         return self.schedule.payloads.unpack(self.kept)
 
     # ------------------------------------------------------------------ membership

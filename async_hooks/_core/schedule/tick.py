@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from async_hooks._core.outcome import failure_text
-from async_hooks._core.plan import BatchUnsupported
+from async_hooks._core.plan import BatchUnsupported, Deferred
 from async_hooks.errors import HookClosedError, ServiceError
 
 if TYPE_CHECKING:
@@ -208,13 +208,15 @@ class Tick:
     # ------------------------------------------------------------------ telling the waits
 
     def _saw(self, job_id: str, item: Any) -> None:
-        """A poll of ``job_id`` answered ``item``: tell each of its waits in the group."""
+        """A poll of ``job_id`` answered ``item``: tell each of its waits in the group (a
+        ``Deferred`` item is judged by its brief and handed on unbuilt)."""
         state = self.group.members.get(job_id)
+        read = item.brief if type(item) is Deferred else item  # the status path's brief
         while state is not None:
             plan = state.plan
             try:
-                status = plan.status_of(item)
-                ended = plan.judge(item, status) is not None
+                status = plan.status_of(read)
+                ended = plan.judge(read, status) is not None
             except Exception as error:  # an unreadable payload ends this wait, as alone
                 state.failed(error, failure_text(error))
             else:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from async_hooks._core._compat import timeout_at
 from async_hooks._core.outcome import Redact, ended, own_copy, poll_failed, timed_out
+from async_hooks._core.plan import Deferred
 from async_hooks._core.progress import STATUS_LOG_LEVEL, report
 from async_hooks.errors import ServiceError
 
@@ -81,6 +82,12 @@ async def wait_shared(
                         status,
                     )
                     logged = status
+                if type(payload) is Deferred:
+                    reported = on_status is not None and status != told
+                    payload = _built(plan, status, payload, reported)
+                    if type(payload) is Deferred:  # running on: kept as its bytes, never built
+                        state.keep(payload)
+                        continue
                 try:
                     if plan.finish is None and (on_status is None or status == told):
                         verdict = plan.judge(payload, status)  # nothing to await: no timer
@@ -111,3 +118,12 @@ async def wait_shared(
                     return ended(plan, status, verdict, payload, state.polls, elapsed, redact)
                 state.keep(payload)  # for a time-out's result
             item = payload = None  # asleep again: the state keeps the payload, not this frame
+
+
+def _built(plan: PollPlan, status: str, payload: Deferred, reported: bool) -> Any:
+    """``payload`` built (botocore's parse of its bytes) when the wait needs the whole of it:
+    a ``finish`` step, an ``on_status`` report, or an end (judged by the brief, which holds
+    what the verdict reads). A job still running on is logged, not built: ``payload`` itself."""
+    if plan.finish is None and not reported and plan.judge(payload.brief, status) is None:
+        return payload
+    return payload.full()
