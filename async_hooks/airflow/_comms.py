@@ -47,34 +47,104 @@ def _channel() -> Any:
 
 async def task_state(ti: Any) -> str | None:
     """The state of task instance ``ti`` in Airflow's database now (``None`` once cleared),
-    or ``UNKNOWN`` when it cannot be asked."""
+    or ``UNKNOWN`` when it cannot be asked. Every trigger asking within ``ASK_WINDOW`` (a user
+    marking a thousand deferred tasks failed cancels a thousand triggers in one runner cycle)
+    shares one ``GetTaskStates`` round trip per DAG."""
     comms = _channel()
     if comms is None or ti is None:
         return UNKNOWN
-    try:
-        from airflow.sdk.execution_time.comms import GetTaskStates
+    loop = asyncio.get_running_loop()
+    asks = _asks.get(loop)
+    if asks is None:
+        asks = _asks[loop] = _StateAsks(comms)
+    # Shielded: a trigger whose ``on_kill`` times out must not cancel a request others share,
+    # nor leave Airflow a reply to a frame nobody waits for.
+    return await asyncio.shield(asks.ask(ti))
 
+
+#: How long the first state asked waits for others to share its round trip.
+ASK_WINDOW = 0.2
+_Key = tuple[str, int]
+
+
+class _StateAsks:
+    """One loop's pending state questions, sent together per (DAG, map index)."""
+
+    __slots__ = ("_comms", "_flush", "_pending")
+
+    def __init__(self, comms: Any) -> None:
+        self._comms = comms
+        self._pending: dict[_Key, dict[tuple[str, str], asyncio.Future[str | None]]] = {}
+        self._flush: asyncio.TimerHandle | None = None
+
+    def ask(self, ti: Any) -> asyncio.Future[str | None]:
+        loop = asyncio.get_running_loop()
         map_index = getattr(ti, "map_index", -1)
-        map_index = -1 if map_index is None else map_index
-        answer = await comms.asend(
-            GetTaskStates(
-                dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id], map_index=map_index
+        group = self._pending.setdefault((ti.dag_id, -1 if map_index is None else map_index), {})
+        future = group.get((ti.run_id, ti.task_id))
+        if future is None:
+            future = group[(ti.run_id, ti.task_id)] = loop.create_future()
+        if self._flush is None:
+            self._flush = loop.call_later(ASK_WINDOW, self._send_all)
+        return future
+
+    def _send_all(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, {}
+        for (dag_id, map_index), asked in pending.items():
+            task = asyncio.ensure_future(self._send(dag_id, map_index, asked))
+            _sending.add(task)
+            task.add_done_callback(_sending.discard)
+
+    async def _send(
+        self, dag_id: str, map_index: int, asked: dict[tuple[str, str], asyncio.Future[str | None]]
+    ) -> None:
+        try:
+            from airflow.sdk.execution_time.comms import GetTaskStates
+
+            answer = await self._comms.asend(
+                GetTaskStates(
+                    dag_id=dag_id,
+                    task_ids=sorted({task_id for _, task_id in asked}),
+                    run_ids=sorted({run_id for run_id, _ in asked}),
+                    map_index=map_index,
+                )
             )
-        )
-        states = answer.task_states.get(ti.run_id, {})
-        key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
-        if key not in states:
-            return None  # the task instance is gone (cleared, its run deleted)
-        state = states[key]
-        return None if state is None else str(getattr(state, "value", state))
-    except Exception as error:  # no answer is "don't know", never "ended"
-        logger.warning("could not read the task's state (%s)", type(error).__name__)
+            states = answer.task_states
+        except Exception as error:  # no answer is "don't know", never "ended"
+            logger.warning("could not read the tasks' states (%s)", type(error).__name__)
+            states = None
+        for (run_id, task_id), future in asked.items():
+            if not future.done():
+                future.set_result(_state_in(states, run_id, task_id, map_index))
+
+
+def _state_in(states: Any, run_id: str, task_id: str, map_index: int) -> str | None:
+    if states is None:
         return UNKNOWN
+    key = task_id if map_index < 0 else f"{task_id}_{map_index}"
+    found = states.get(run_id, {})
+    if key not in found:
+        return None  # the task instance is gone (cleared, its run deleted)
+    state = found[key]
+    return None if state is None else str(getattr(state, "value", state))
+
+
+_asks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StateAsks] = (
+    weakref.WeakKeyDictionary()
+)
+#: Requests under way: held here, never cancelled, so Airflow never answers a frame nobody
+#: waits for (it logs each such answer synchronously, on the loop every trigger shares).
+_sending: set[asyncio.Task[Any]] = set()
 
 
 async def kept_start(ti: Any, now: float) -> float | None:
     """When this try of ``ti`` began waiting: the XCom written by its first trigger, or ``now``
-    (written now) for the first; ``None`` when Airflow cannot be asked (the caller uses now)."""
+    (written now) for the first; ``None`` when Airflow cannot be asked (the caller uses now).
+
+    Only for a trigger whose start cannot be derived from Airflow's own ``timeout_after`` (a
+    row written before the sensor passed its deferral span): each call is one or two round
+    trips through the triggerer's supervisor."""
     if _channel() is None or ti is None:
         return None
     try:
@@ -99,8 +169,17 @@ async def kept_start(ti: Any, now: float) -> float | None:
     return now
 
 
-async def kept_start_bounded(ti: Any, now: float) -> float | None:
-    """``kept_start``, at most ``LOOKUPS_IN_FLIGHT`` at a time on this loop."""
+def kept_start_bounded(ti: Any, now: float) -> asyncio.Future[float | None]:
+    """``kept_start``, at most ``LOOKUPS_IN_FLIGHT`` at a time on this loop, as a future that
+    the caller may stop waiting for: the look-up itself always runs to its end, so Airflow
+    never answers a frame nobody waits for."""
+    task = asyncio.ensure_future(_bounded(ti, now))
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)
+    return task
+
+
+async def _bounded(ti: Any, now: float) -> float | None:
     loop = asyncio.get_running_loop()
     slots = _slots.get(loop)
     if slots is None:

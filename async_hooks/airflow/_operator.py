@@ -40,9 +40,11 @@ class JobWait:
 
     ``method`` is the hook's wait (``wait_for_job``, ``wait_for_s3_key``, ...).
     ``cancel_on_kill=True`` stops the remote job when the deferred task ends by a user's action
-    or the wait's deadline passes (see ``WaitForJobTrigger``). ``resume_key`` is set by
-    ``WaitForJobMixin.submit_or_resume``: a failed wait then drops the recorded job id, so the
-    next try submits afresh.
+    or the wait's deadline passes (see ``WaitForJobTrigger``). ``include_response=True`` puts
+    the provider's whole describe answer in the result (its ``response``); without it the
+    result is a small summary, as Airflow persists it for every task that ends.
+    ``resume_key`` is set by ``WaitForJobMixin.submit_or_resume``: a failed wait then drops the
+    recorded job id, so the next try submits afresh.
     """
 
     provider: str
@@ -52,6 +54,7 @@ class JobWait:
     method: str = "wait_for_job"
     cancel_on_kill: bool = False
     resume_key: str | None = None
+    include_response: bool = False
 
     def __post_init__(self) -> None:
         """The names are checked now, as a trigger would check them in the triggerer: a
@@ -66,7 +69,12 @@ class JobWait:
             check_names(self.provider, self.method, args, kwargs, settings)
 
     def trigger(
-        self, *, started_at: float | None = None, polls: int = 0, end_from_trigger: bool = False
+        self,
+        *,
+        started_at: float | None = None,
+        polls: int = 0,
+        end_from_trigger: bool = False,
+        push_result: bool = True,
     ) -> WaitForJobTrigger:
         """The trigger for this wait (it checks every setting here, in the worker)."""
         return WaitForJobTrigger(
@@ -79,13 +87,21 @@ class JobWait:
             method=self.method,
             cancel_on_kill=self.cancel_on_kill,
             end_from_trigger=end_from_trigger,
+            include_response=self.include_response,
+            push_result=push_result,
         )
 
     def wait_blocking(self) -> dict[str, Any]:
         """Wait in this thread with the hook's sync facade; the event a trigger would give."""
         trigger = self.trigger()  # the same checks and names as the deferrable path
         kind, job_id = trigger._names()
-        outcome = WaitOutcome(kind, job_id, started_at=trigger.started_at, polls_before=0)
+        outcome = WaitOutcome(
+            kind,
+            job_id,
+            started_at=trigger.started_at,
+            polls_before=0,
+            include_response=self.include_response,
+        )
         hook = trigger.hook_class(**decode_hook_kwargs(trigger.hook_kwargs))
         outcome.mask = hook._redact
         try:

@@ -4,9 +4,16 @@ Where Airflow can start a task in the triggerer (``start_from_trigger``, Airflow
 templated arguments 3.3+), the scheduler creates the sensor's trigger itself, from
 ``start_trigger_args`` fixed when the DAG was parsed; the triggerer renders the templated fields
 (the job id from a parameter, a template or an XCom) in place and runs it, and the trigger ends
-the task there (``end_from_trigger``). Its ``started_at`` cannot be in those parsed kwargs: the
-trigger keeps it in an XCom of the try (``_comms.kept_start``), so a re-created trigger keeps its
-deadline. Elsewhere the sensor defers on its first run, as any deferrable operator does.
+the task there (``end_from_trigger``). Its ``started_at`` cannot be in those parsed kwargs, but
+Airflow keeps it for us: the scheduler sets the task's ``trigger_timeout`` to the deferral's time
+plus ``StartTriggerArgs.timeout`` (or its ``execution_timeout``, if shorter), and the runner hands
+it to the trigger as ``timeout_after``. The sensor always gives Airflow a timeout (ten years for
+a wait without one) and tells the trigger the span (``deferral_span``), so the trigger knows when
+the wait began without asking Airflow, after a failover too. Elsewhere the sensor defers on its
+first run, as any deferrable operator does.
+
+Only the fields that hold a template are rendered: Airflow compiles every string of a templated
+field with Jinja for every trigger it starts, on the loop every trigger shares.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ __all__ = ["WaitForJobSensor"]
 
 #: Airflow renders templates of a trigger started by the scheduler from this version on.
 _RENDERS_START_TRIGGER_ARGS = (3, 3)
+#: The fields a user may template (each rendered only when it holds a template).
+_TEMPLATABLE = ("hook_kwargs", "wait_args", "wait_kwargs")
+#: Airflow's timeout for a deferral whose wait has none: the start is derived from it.
+_NO_DEADLINE = dt.timedelta(days=3650)
 
 
 class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
@@ -47,9 +58,13 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
     or the deadline passes. A hook setting or wait keyword the hook does not take
     (``job_nme``) is refused when the DAG is parsed, with the triggerer's message; values are
     not checked there, so templates pass.
+
+    The task's XCom is the wait's summary (kind, job id, status, succeeded, reason, polls,
+    elapsed); ``include_response=True`` adds the provider's whole describe answer, and Airflow's
+    own ``do_xcom_push=False`` ends the task with no XCom at all.
     """
 
-    template_fields: Sequence[str] = ("hook_kwargs", "wait_args", "wait_kwargs")
+    template_fields: Sequence[str] = _TEMPLATABLE
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -65,6 +80,7 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
         cancel_on_kill: bool = False,
         start_from_trigger: bool = True,
         end_from_trigger: bool = True,
+        include_response: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,8 +103,14 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
         check_names(provider, method, self.wait_args, self.wait_kwargs, self.hook_kwargs)
         self.cancel_on_kill = bool(cancel_on_kill)
         self.end_from_trigger = bool(end_from_trigger)
+        self.include_response = bool(include_response)
+        # Per sensor: a field without a template would only be compiled for nothing.
+        self.template_fields = tuple(
+            name for name in _TEMPLATABLE if _templated(getattr(self, name))
+        )
         self.start_from_trigger = bool(start_from_trigger) and self._can_start_from_trigger()
         if self.start_from_trigger:
+            span = self._deferral_span()
             self.start_trigger_args = StartTriggerArgs(
                 trigger_cls=_PUBLIC_PATH,
                 next_method="execute_complete",
@@ -102,9 +124,12 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
                     "method": method,
                     "cancel_on_kill": self.cancel_on_kill,
                     "end_from_trigger": self.end_from_trigger,
+                    "include_response": self.include_response,
+                    "push_result": bool(self.do_xcom_push),
+                    "deferral_span": span,
                 },
                 next_kwargs=None,
-                timeout=self._deferral_timeout(),
+                timeout=dt.timedelta(seconds=span),
             )
 
     def _can_start_from_trigger(self) -> bool:
@@ -114,6 +139,16 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
             return True
         fields = (self.hook_kwargs, self.wait_args, self.wait_kwargs)
         return not any(_templated(value) for value in fields)
+
+    def _deferral_span(self) -> float:
+        """Seconds from the deferral to the task's ``trigger_timeout``, as Airflow will set it:
+        the wait's timeout plus the grace, ten years without one, or the task's
+        ``execution_timeout`` where that is shorter (Airflow takes the smaller)."""
+        timeout = self._deferral_timeout() or _NO_DEADLINE
+        limit = self.execution_timeout
+        if isinstance(limit, dt.timedelta) and limit < timeout:
+            timeout = limit
+        return timeout.total_seconds()
 
     def _deferral_timeout(self) -> dt.timedelta | None:
         """Airflow's own limit on the deferral: after the wait's own deadline, never before."""
@@ -131,11 +166,14 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
             self.wait_kwargs,
             method=self.method,
             cancel_on_kill=self.cancel_on_kill,
+            include_response=self.include_response,
         )
 
     def execute(self, context: Any) -> Any:
         """Where Airflow cannot start the sensor in the triggerer: defer on the first run."""
-        trigger = self.job_wait().trigger(end_from_trigger=self.end_from_trigger)
+        trigger = self.job_wait().trigger(
+            end_from_trigger=self.end_from_trigger, push_result=bool(self.do_xcom_push)
+        )
         self.defer(
             trigger=trigger, method_name="execute_complete", timeout=self._deferral_timeout()
         )

@@ -25,8 +25,11 @@ from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.progress import STATUS_LOG_LEVEL
 from async_hooks._core.redact import mask_mapping
+from async_hooks._core.values import is_finite_number
 from async_hooks._providers import provider
 from async_hooks._result import JobResult
+from async_hooks.airflow import _quietlog as quietlog
+from async_hooks.airflow import _release as release
 from async_hooks.airflow._cancel import cancel_method, cancel_remote, task_ended
 from async_hooks.airflow._comms import kept_start_bounded
 from async_hooks.airflow._events import WaitOutcome
@@ -63,7 +66,17 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
     travel with the trigger, so a trigger the triggerer re-creates after a restart keeps the
     wait's deadline (``started_at + timeout``) and its back-off instead of starting over. A
     trigger the scheduler starts itself (``WaitForJobSensor``) has no ``started_at`` in its row:
-    its first run keeps the start in an XCom of the task's try, and later runs read it.
+    the sensor passes ``deferral_span``, the seconds Airflow adds to the deferral's time to make
+    the task's ``trigger_timeout``, which the runner hands every trigger as ``timeout_after``
+    and which survives a failover in the task's row; the start is ``timeout_after -
+    deferral_span``, with no round trip to Airflow. (A row without it, from an older sensor,
+    keeps the start in an XCom of the task's try instead.)
+
+    Events are small (``include_response=True`` adds the provider's whole describe answer);
+    ``push_result=False`` (the sensor's ``do_xcom_push=False``) ends a successful task in the
+    triggerer with no XCom at all. Status changes are logged from a thread, never on the loop.
+    When thousands of waits end in one tick, their events go to Airflow in slices, one per
+    runner cycle (``_release.py``), so its supervisor never looks deadlocked.
 
     ``cancel_on_kill=True`` stops the remote job (``hook.cancel_job`` and kin) when the task
     really ended by a user's action, or when the wait's own deadline passed; never when the
@@ -84,6 +97,9 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         method: str = "wait_for_job",
         cancel_on_kill: bool = False,
         end_from_trigger: bool = False,
+        include_response: bool = False,
+        push_result: bool = True,
+        deferral_span: float | None = None,
     ) -> None:
         super().__init__()
         in_triggerer = running_loop()
@@ -92,6 +108,8 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         # take the row and stop the same way), so a bad row becomes a "failed" event instead.
         self.provider, self.method = provider, method
         self.cancel_on_kill, self.end_from_trigger = cancel_on_kill, end_from_trigger
+        self.include_response, self.push_result = include_response, push_result
+        self.deferral_span = deferral_span
         self.hook_kwargs: dict[str, Any] = dict(hook_kwargs or {})
         self.wait_args: list[Any] = [] if isinstance(wait_args, str) else list(wait_args or [])
         self.wait_kwargs: dict[str, Any] = dict(wait_kwargs or {})
@@ -124,8 +142,15 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         if not isinstance(self.method, str):
             raise HookConfigError("method must be the name of one of the hook's waits")
         row.wait_method(self.method)  # an unknown wait fails here, naming the known ones
-        if not isinstance(self.cancel_on_kill, bool) or not isinstance(self.end_from_trigger, bool):
-            raise HookConfigError("cancel_on_kill and end_from_trigger must be True or False")
+        switches = (self.cancel_on_kill, self.end_from_trigger, self.include_response)
+        if not all(isinstance(value, bool) for value in (*switches, self.push_result)):
+            raise HookConfigError(
+                "cancel_on_kill, end_from_trigger, include_response and push_result must be"
+                " True or False"
+            )
+        span = self.deferral_span
+        if span is not None and not (is_finite_number(span) and float(span) >= 0):
+            raise HookConfigError("deferral_span must be a number of seconds >= 0")
         if self.cancel_on_kill:
             cancel_method(row, self.method)  # a wait with nothing to stop fails here
         if isinstance(wait_args, (str, bytes)) or not isinstance(wait_args, Sequence):
@@ -199,6 +224,12 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             kwargs["cancel_on_kill"] = True
         if self.end_from_trigger:
             kwargs["end_from_trigger"] = True
+        if self.include_response:
+            kwargs["include_response"] = True
+        if not self.push_result:
+            kwargs["push_result"] = False
+        if self.deferral_span is not None:
+            kwargs["deferral_span"] = self.deferral_span
         return classpath, kwargs
 
     def __repr__(self) -> str:
@@ -217,14 +248,42 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         """Wait, then yield the one event. Cancelling the task running this cancels the wait
         at once; the hook is closed either way (its client with the loop's last user)."""
         kind, job_id = self._names()
-        outcome = WaitOutcome(kind, job_id, started_at=self.started_at, polls_before=self.polls)
+        if self._start_unknown and self._broken is None:
+            derived = self._derived_start()
+            if derived is not None:
+                self.started_at, self._start_unknown = derived, False
+        outcome = WaitOutcome(
+            kind,
+            job_id,
+            started_at=self.started_at,
+            polls_before=self.polls,
+            include_response=self.include_response,
+        )
         if self._start_unknown:
             self._start_unknown = False
             payload = await self._wait_kept(outcome)
         else:
             payload = await self._wait(outcome)
-        logger.debug("%s job %s: wait ended %s", kind, job_id, payload["status"])
-        yield self._event(payload)
+        if payload["status"] != "success":  # the whole reason: the event carries its start
+            quietlog.log(logging.WARNING, "%s job %s: %s", kind, job_id, outcome.full_reason)
+        else:
+            quietlog.log(logging.DEBUG, "%s job %s: wait ended %s", kind, job_id, "success")
+        turns = release.gate()
+        await turns.turn()
+        try:
+            yield self._event(payload)
+        finally:
+            turns.sent()
+
+    def _derived_start(self) -> float | None:
+        """When the wait began, from Airflow's ``timeout_after`` and the sensor's span; ``None``
+        where either is missing."""
+        after = getattr(self, "timeout_after", None)
+        if self.deferral_span is None or not isinstance(after, dt.datetime):
+            return None
+        if after.tzinfo is None:  # Airflow's UTC, without its zone
+            after = after.replace(tzinfo=dt.timezone.utc)
+        return after.timestamp() - float(self.deferral_span)
 
     async def _wait_kept(self, outcome: WaitOutcome) -> dict[str, Any]:
         """Wait at once, from now, while the start this try kept is looked up (and, for the
@@ -232,9 +291,10 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         for a thousand round trips to Airflow before their first poll. A start found earlier
         moves the deadline back, and the wait ends there."""
         waiting = asyncio.ensure_future(self._wait(outcome))
-        looking = asyncio.ensure_future(kept_start_bounded(self.task_instance, self.started_at))
+        looking = kept_start_bounded(self.task_instance, self.started_at)  # never cancelled
         try:
-            await asyncio.wait({waiting, looking}, return_when=asyncio.FIRST_COMPLETED)
+            either: set[asyncio.Future[Any]] = {waiting, looking}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             if waiting.done():
                 return waiting.result()
             kept = looking.result()
@@ -251,14 +311,15 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             await self._cancel_at_deadline()
             return outcome.deadline(time.time(), self.timeout)
         finally:
-            for task in (waiting, looking):
-                task.cancel()
+            waiting.cancel()
 
     def _event(self, payload: dict[str, Any]) -> TriggerEvent:
         """The event: with ``end_from_trigger`` a success ends the task here, its result the
         task's XCom. A failure always resumes the task on a worker, for a moment, to fail there
         with the provider's reason: Airflow's retries and failure callbacks apply only there."""
         if self.end_from_trigger and payload["status"] == "success":
+            if not self.push_result:
+                return TaskSuccessEvent()
             return TaskSuccessEvent(xcoms={"return_value": payload["result"]})
         return TriggerEvent(payload)
 
@@ -282,9 +343,9 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         interval = resumed_interval(self._timing(), self.polls, now - self.started_at)
         if interval is not None:
             kwargs["poll_interval"] = interval
-        # Status changes are logged off the loop (``_log_status``), the core's own line only at
+        # Status changes are logged off the loop (``_StatusLog``), the core's own line only at
         # DEBUG: a thousand triggers logging at once through a blocking handler (the runner's
-        # stderr, a pipe to its busy supervisor) would hold the loop every trigger shares.
+        # log socket to its busy supervisor) would hold the loop every trigger shares.
         STATUS_LOG_LEVEL.set(logging.DEBUG)  # in this trigger's own task: no one else's
         kwargs["on_status"] = _StatusLog()
         try:
@@ -364,19 +425,20 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
 
 
 class _StatusLog:
-    """A wait's ``on_status``: its status changes logged in a worker thread, in the trigger's
-    context (Airflow routes the line to the trigger's log by its context variables)."""
+    """A wait's ``on_status``: the changes that tell something, logged from the writer thread
+    (``_quietlog``) in the trigger's context, never awaited. Not the first status (the job was
+    found as it was) nor a success (Airflow's own "Trigger fired event" line says it)."""
 
     __slots__ = ("last",)
 
     def __init__(self) -> None:
         self.last: str | None = None
 
-    async def __call__(self, job: JobResult) -> None:
+    def __call__(self, job: JobResult) -> None:
         before, self.last = self.last, job.status
-        await asyncio.to_thread(
-            logger.info, "%s job %s: %s -> %s", job.kind, job.job_id, before or "(new)", job.status
-        )
+        if before is None or job.succeeded:
+            return
+        quietlog.log(logging.INFO, "%s job %s: %s -> %s", job.kind, job.job_id, before, job.status)
 
 
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument

@@ -138,6 +138,7 @@ async def test_success_on_moto_through_an_airflow_connection(aws_conn, glue_runs
             hook_kwargs={"conn_id": aws_conn},
             wait_args=["glue", run],
             wait_kwargs={"job_name": name, **QUICK},
+            include_response=True,
         )
     )
     payload = await only_event(trigger)
@@ -192,6 +193,7 @@ async def test_a_failure_that_echoes_the_token_shows_it_nowhere_in_the_event(thr
             hook_kwargs={"base_url": server.url, "auth": token},
             wait_args=["/jobs/1"],
             wait_kwargs=QUICK,
+            include_response=True,
         )
     )
     payload = await only_event(trigger)

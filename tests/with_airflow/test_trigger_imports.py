@@ -30,6 +30,15 @@ def recording_load(self):
     return _load(self)
 
 Provider.load = recording_load
+
+
+def emit(result):
+    # The script's JSON line, once the trigger log lines still queued are written (the
+    # writer thread shares stdout with it).
+    from async_hooks.airflow import _quietlog
+
+    _quietlog.flush()
+    print(json.dumps(result), flush=True)
 """
 
 
@@ -52,7 +61,7 @@ def test_importing_the_trigger_imports_no_provider():
     result = _run(
         f"""
 import async_hooks.airflow
-print(json.dumps({{"loaded": loaded(*{PROVIDER_MODULES!r}), "loads": loads}}))
+emit({{"loaded": loaded(*{PROVIDER_MODULES!r}), "loads": loads}})
 """
     )
     assert result == {"loaded": [], "loads": []}
@@ -122,7 +131,7 @@ async def main():
         "settled_timeout": http[0].timeout,
     }}
 
-print(json.dumps(asyncio.run(main())))
+emit(asyncio.run(main()))
 """
     )
     assert result["built"] == []  # four triggers built on the loop: no provider imported
@@ -150,7 +159,7 @@ async def main():
     async for event in trigger.run():
         return {"built": built, "event": event.payload}
 
-print(json.dumps(asyncio.run(main())))
+emit(asyncio.run(main()))
 """
     )
     assert result["built"] == []
@@ -170,7 +179,7 @@ except HookConfigError as error:
     outcome = str(error)
 else:
     outcome = "built"
-print(json.dumps({"outcome": outcome, "loads": [name for name, _ in loads]}))
+emit({"outcome": outcome, "loads": [name for name, _ in loads]})
 """
     )
     assert "bogus" in result["outcome"]
