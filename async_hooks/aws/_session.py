@@ -4,6 +4,7 @@ refresh once for all callers, and botocore's JSON models read off the loop once 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
@@ -116,10 +117,28 @@ async def models_loaded(service: str) -> None:
         return
     loading = _loading.get(service)
     if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-        reading = asyncio.to_thread(_load_models, service)
-        loading = _loading[service] = asyncio.ensure_future(reading)
+        loading = _loading[service] = asyncio.wrap_future(_in_a_thread(_load_models, service))
         loading.add_done_callback(functools.partial(_read, service))
     await asyncio.shield(loading)
+
+
+def _in_a_thread(work: Any, *args: Any) -> concurrent.futures.Future[None]:
+    """``work(*args)`` in a thread of its own, not the loop's default executor: in Airflow's
+    triggerer that executor carries every trigger's log lines, and a model load queued behind
+    a backed-up log channel would hold the first poll of every wait on the service."""
+    future: concurrent.futures.Future[None] = concurrent.futures.Future()
+    future.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            work(*args)
+        except BaseException as error:  # handed to the waiter, as to_thread would
+            future.set_exception(error)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name="async_hooks-models", daemon=True).start()
+    return future
 
 
 def _read(service: str, loading: asyncio.Future[None]) -> None:
