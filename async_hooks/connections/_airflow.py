@@ -14,7 +14,9 @@ __all__ = ["airflow_connection", "airflow_connection_async", "airflow_connection
 
 logger = logging.getLogger("async_hooks")
 
-_Lookups = dict[str, "asyncio.Task[Connection | None]"]
+#: Per loop and ``conn_id``: the look-up in flight, or a connection found and until when it
+#: serves (loop time).
+_Lookups = dict[str, "asyncio.Task[Connection | None] | tuple[Connection, float]"]
 _in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lookups] = (
     weakref.WeakKeyDictionary()
 )
@@ -51,21 +53,38 @@ async def airflow_connection_async(conn_id: str) -> Connection | None:
     return _converted(conn_id, found)
 
 
+#: Seconds a connection found in Airflow serves later look-ups on the same loop.
+KEEP_FOUND = 60.0
+
+
 async def airflow_connection_shared(conn_id: str) -> Connection | None:
-    """``airflow_connection_async``, one look-up per ``conn_id`` in flight on this loop: a
-    triggerer that (re)starts a thousand triggers on one connection asks Airflow once, not a
-    thousand times on the loop they share. Nothing is kept once the look-up is answered."""
+    """``airflow_connection_async``, one look-up per ``conn_id`` on this loop at a time, and a
+    found connection kept for ``KEEP_FOUND`` seconds: a triggerer that starts thousands of
+    triggers on one connection, in waves as its runner creates them, asks Airflow once a
+    minute, not once a wave (each look-up is a connection and three secret-masking round trips
+    through the supervisor that also persists every event). A connection not found is asked
+    again by the next trigger."""
     loop = asyncio.get_running_loop()
     lookups = _in_flight.setdefault(loop, {})
-    task = lookups.get(conn_id)
+    entry = lookups.get(conn_id)
+    if isinstance(entry, tuple):  # found earlier: the connection and until when it serves
+        if loop.time() < entry[1]:
+            return entry[0]
+        entry = None
+    task = entry
     if task is None:
         task = lookups[conn_id] = loop.create_task(airflow_connection_async(conn_id))
 
-        def forget(done: asyncio.Task[Connection | None]) -> None:
-            if lookups.get(conn_id) is done:
+        def answered(done: asyncio.Task[Connection | None]) -> None:
+            if lookups.get(conn_id) is not done:
+                return
+            found = None if done.cancelled() or done.exception() else done.result()
+            if found is None:
                 del lookups[conn_id]
+            else:  # the answer only, not the task: nothing here holds the loop
+                lookups[conn_id] = (found, loop.time() + KEEP_FOUND)
 
-        task.add_done_callback(forget)
+        task.add_done_callback(answered)
     return await asyncio.shield(task)  # one caller's cancellation fails nobody else
 
 

@@ -51,16 +51,21 @@ def test_an_unknown_conn_id_is_a_config_error_naming_where_it_looked():
         AsyncAwsHook(conn_id="nowhere")
 
 
-async def test_concurrent_triggers_share_one_airflow_look_up(secrets_backend):
-    """A triggerer restarting 300 triggers on one connection asks Airflow once, and keeps
-    nothing afterwards (a rotated secret is seen by the next look-up)."""
+async def test_concurrent_triggers_share_one_airflow_look_up(secrets_backend, monkeypatch):
+    """A triggerer starting 300 triggers on one connection asks Airflow once; a wave started
+    soon after is served the same answer; once ``KEEP_FOUND`` has passed, the next look-up
+    asks again (a rotated secret is seen)."""
+    from async_hooks.connections import _airflow
     from async_hooks.connections._airflow import airflow_connection_shared
 
+    monkeypatch.setattr(_airflow, "KEEP_FOUND", 0.5)
     secrets_backend({"shared": {"conn_type": "aws", "login": "AKID1", "password": "one"}})
     found = await asyncio.gather(*(airflow_connection_shared("shared") for _ in range(300)))
     assert len({id(conn) for conn in found}) == 1
     assert found[0].password == "one"
     secrets_backend({"shared": {"conn_type": "aws", "login": "AKID2", "password": "two"}})
+    assert await airflow_connection_shared("shared") is found[0]  # the next wave: kept
+    await asyncio.sleep(0.6)  # KEEP_FOUND has passed: time itself is what is tested here
     again = await airflow_connection_shared("shared")
     assert (again.login, again.password) == ("AKID2", "two")
 
