@@ -126,6 +126,12 @@ class EventGate:
             self.admitted = self.sent_count = 0
 
     async def _release(self) -> None:
+        try:
+            await self._release_all()
+        finally:
+            self._watch = None  # a finished task would hold the loop, the gate being per loop
+
+    async def _release_all(self) -> None:
         while self._waiting:
             await asyncio.sleep(_CHECK_EVERY)
             self._next_if_taken()
