@@ -26,6 +26,7 @@ HEAVY = (
     "aiolimiter",
     "botocore",
     "aiobotocore",
+    "msgspec",
     "boto3",
     "gcloud",
     "airflow",

@@ -8,6 +8,7 @@ wait's own schedule) or in the loop's shared schedule for ``batch.key``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ __all__ = [
     "ItemSource",
     "PollPlan",
     "PollTiming",
+    "poll_timing",
 ]
 
 DEFAULT_TIMEOUT = 24 * 3600.0
@@ -161,6 +163,26 @@ class PollTiming:
         """The interval that follows ``interval`` in the schedule: ``interval`` x ``backoff``,
         at most ``max_poll_interval``. The schedule starts at ``poll_interval``."""
         return min(interval * self.backoff, self.max_poll_interval)
+
+
+@functools.lru_cache(maxsize=64, typed=True)
+def _shared_timing(*args: Any) -> PollTiming:
+    return PollTiming(*args)
+
+
+def poll_timing(
+    poll_interval: float,
+    timeout: float | None,
+    backoff: float,
+    max_poll_interval: float,
+    jitter: float,
+) -> PollTiming:
+    """A ``PollTiming``, one instance for every wait with the same settings (thousands of waits
+    started alike hold one, not one each). Unhashable settings get their own, to be refused."""
+    try:
+        return _shared_timing(poll_interval, timeout, backoff, max_poll_interval, jitter)
+    except TypeError:
+        return PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
 
 
 def _positive(name: str, value: object) -> None:

@@ -124,7 +124,10 @@ class JobKind:
         return dict(found) if isinstance(found, Mapping) else None
 
     def status_of(self, item: dict[str, Any]) -> str:
-        value = lookup(item, self.status_path)
+        path = self.status_path
+        # every poll of every job: a member of a dict is read without splitting its path
+        plain = type(item) is dict and "." not in path
+        value = item.get(path) if plain else lookup(item, path)
         return "UNKNOWN" if value is MISSING or value is None else str(value)
 
     def reason_of(self, item: dict[str, Any]) -> str | None:
@@ -142,8 +145,9 @@ def match_ids(items: list[Any], id_path: str, job_ids: Iterable[str]) -> dict[st
     answer per id). Ids the answer does not list are left out."""
     by_value: dict[str, int] = {}
     by_suffix: dict[str, int] = {}
+    plain = "." not in id_path  # a member of the item (every kind's): no split per item
     for index, entry in enumerate(items):
-        value = lookup(entry, id_path)
+        value = entry.get(id_path) if plain and type(entry) is dict else lookup(entry, id_path)
         if isinstance(value, str):
             by_value[value] = index
             slash = value.find("/")

@@ -16,6 +16,7 @@ either way (tests/test_status_path.py checks both on payloads generated from the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypedDict
 
@@ -111,8 +112,10 @@ class StatusReader:
         return self._spans(body).get(self.list_key) or []
 
     def build(self, data: bytes) -> Any:
-        """One item as botocore parses it (its parser, the item's shape, the item's bytes)."""
-        return self._parse(data, self._item_shape)
+        """One item as botocore parses it: the protocol's parser on the item's shape, as its
+        ``parse`` does for each item of a page (``_parse_shape`` on the JSON value; pinned in
+        tests/test_upstream_pins.py), without the page's metadata and header steps."""
+        return self._parser._parse_shape(self._item_shape, json.loads(data.decode("utf-8")))
 
     def parse_page(self, body: bytes) -> dict[str, Any]:
         """The whole answer as botocore parses it: what a refused answer is read from."""

@@ -47,15 +47,17 @@ Shared = Callable[[Hashable, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 class _Kit:
     """What the waits of one kind and identifiers on one hook share."""
 
-    __slots__ = ("batch", "finish", "reason_of", "spec", "status_of")
+    __slots__ = ("batch", "finish", "identifiers", "reason_of", "spec", "status_of")
 
     def __init__(
         self,
         spec: JobKind,
         batch: BatchDescribe | None,
         finish: Callable[[Any, str], Awaitable[Any]] | None,
+        identifiers: Mapping[str, Any],
     ) -> None:
         self.spec = spec
+        self.identifiers = identifiers  # one copy for all its waits, not one dict per wait
         self.batch = batch
         self.finish = finish
         self.status_of = spec.status_of
@@ -127,7 +129,7 @@ class Planner:
         return PollPlan(
             spec.name,
             job_id,
-            _DescribeOne(self, spec, job_id, identifiers),
+            _DescribeOne(self, spec, job_id, kit.identifiers),
             kit.status_of,
             spec.success,
             spec.failure,
@@ -173,7 +175,7 @@ class Planner:
         finish = None
         if spec.enrich is not None:
             finish = functools.partial(self._finish, spec)
-        return _Kit(spec, batch, finish)
+        return _Kit(spec, batch, finish, identifiers)
 
     async def _fetch_many(
         self, spec: JobKind, identifiers: Mapping[str, Any], job_ids: list[str]

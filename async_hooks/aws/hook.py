@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Final
 from aiobotocore.session import AioSession
 
 from async_hooks._core.hook import AsyncBaseHook, BaseSync
+from async_hooks._core.plan import poll_timing
 from async_hooks._core.policy import RetryPolicy
 from async_hooks._core.redact import MASK, Redactor
 from async_hooks._core.urls import absolute_http_url
@@ -201,7 +202,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         docs)."""
         spec = get_job_kind(kind)
         spec.params(job_id, identifiers)  # names a missing or unknown identifier now
-        timing = PollTiming(poll_interval, timeout, backoff, max_poll_interval, jitter)
+        timing = poll_timing(poll_interval, timeout, backoff, max_poll_interval, jitter)
         plan = self._planner.plan(spec, job_id, identifiers, coalesce=coalesce)
         return await self._wait(plan, timing, on_status)
 
