@@ -162,8 +162,10 @@ def bench_airflow(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench_airflow_deployment(session: nox.Session) -> None:
-    """WaitForJobSensor beside the Amazon provider's deferrable GlueJobSensor in one real
-    triggerer of the deployment: benchmarks/results/latest-airflow-deployment.md."""
+    """WaitForJobSensor beside Airflow's own floors (DateTimeSensorAsync, a quiet trigger) and
+    the Amazon provider's GlueJobSensor in real triggerers, each row in a deployment of its own
+    (default rows: issue 20's goals table; ``-- --rows async_hooks:2000 floor_quiet:2000``):
+    benchmarks/results/latest-airflow-deployment.md."""
     session.install(
         "-e",
         ".[aws,airflow]",

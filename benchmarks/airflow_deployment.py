@@ -1,47 +1,119 @@
 """Waits inside a real Airflow deployment (``async_hooks.testing.deployment``: PostgreSQL,
-api-server, scheduler, dag-processor, ONE triggerer, moto): ``WaitForJobSensor`` beside the
-Amazon provider's deferrable ``GlueJobSensor``, each waiting on a Glue run that already exists.
+api-server, scheduler, dag-processor, triggerers, moto), each row in a deployment of its own,
+beside Airflow's own floors at the same N (issue 20's goals table).
 
-``python -m benchmarks.airflow_deployment [--rows async_hooks:1000 provider:200
-async_hooks:10000] [--poll 5] [--steady 60] [--per-run 10]`` (``nox -s
-bench_airflow_deployment``) writes ``benchmarks/results/latest-airflow-deployment.{json,md}``.
+``python -m benchmarks.airflow_deployment --rows ROW [ROW ...] [--poll 5] [--steady 60]
+[--per-run 10]`` (``nox -s bench_airflow_deployment -- --rows ...``) writes
+``benchmarks/results/latest-airflow-deployment.{json,md}`` (``--out NAME`` writes
+``NAME.{json,md}`` instead). A ROW is
 
-A row of N waits is N / ``--per-run`` runs of one DAG whose tasks read their run from the run's
-conf: Airflow 3.3 ships the whole serialized DAG with every trigger it starts in the triggerer
-(200 sensors in one DAG grew the triggerer by 505 MiB), and 3.3 does not start mapped tasks
-there. Every Glue run is held in STARTING (moto's manual progression) until all N waits are held
-by the triggerer and have polled for ``--steady`` seconds, then let finish. Measured: wall time
-from the first run's start to the last run's end, time until the triggerer held every wait, the
-triggerer's RSS (its process group: supervisor and trigger runner) growth and CPU seconds, the
-API calls moto answered, how many tasks ever used a worker slot (``queued_dttm`` set), and the
-loop's lag from a probe trigger in the same triggerer (a 50 ms sleep: how late it wakes) and from
-the triggerer's own blocked-loop warnings.
+- ``APPROACH:N``: N waits ending together in ONE triggerer. APPROACH is ``async_hooks``
+  (``WaitForJobSensor``, started in the triggerer), ``provider`` (the Amazon provider's
+  ``GlueJobSensor(deferrable=True)``), ``floor_datetime`` (Airflow's own
+  ``DateTimeSensorAsync(start_from_trigger=True, end_from_trigger=True)``) or ``floor_quiet`` (a
+  trigger that only sleeps until released, then ends with ``TaskSuccessEvent`` carrying a
+  600-byte ``return_value``; no log lines of its own);
+- ``failover:N``: two triggerers, N/2 waits each (``async_hooks``), ``kill -9`` of one while
+  they wait; every wait must end in the survivor, started once, its deadline kept;
+- ``longlived:NxW``: W waves of N ``async_hooks`` waits through one connection with an
+  assumed role (moto's STS), one triggerer: RSS after each wave and each wave's phases.
+
+e.g. ``--rows async_hooks:2000 floor_quiet:2000 floor_datetime:2000 async_hooks:5000
+floor_quiet:5000 async_hooks:10000 floor_quiet:10000 failover:5000 longlived:1000x10``.
+
+A row of N waits is N / ``--per-run`` runs of one DAG whose tasks read their Glue run from the
+run's conf (Airflow 3.3 ships the whole serialized DAG with every trigger it starts in the
+triggerer). The Glue runs are held in STARTING (moto's manual progression) and the quiet
+floor's triggers await one release file, until the trigger runner has *created and started*
+every trigger (counted inside the triggerer: ``async_hooks.testing._triggerer_counters`` as its
+``sitecustomize``; the database assigns them minutes earlier at 5,000), the supervisor has
+served no trigger round trip for ``--quiet`` seconds, and ``--steady`` seconds passed; then all
+are released at once. ``DateTimeSensorAsync`` can only fire at a time: it is set past the
+expected start phase plus the steady window (``--fire-after`` overrides), and its end phase is
+timed from that moment (the row says if any trigger started later).
+
+Timed separately: the start phase (runs posted -> every trigger started and its start-time round
+trips served) and the end phase (released -> the last DAG run's ``end_date``). Per phase: the
+longest loop stall from the lag probe's own timeline (a trigger in the same triggerer waking
+every 50 ms, recording (time, lag) past 0.2 s), supervisor round trips per wait by request type,
+``handle_events`` batches, seconds and ms per event, heartbeats skipped, CPU of the runner and
+the supervisor. Per row: blocked-loop warnings, "Got response for unknown request frame" and
+"appears deadlocked" lines, INFO lines per wait in the trigger logs, the stored ``return_value``
+XCom's size, RSS, worker slots used.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import json
 import os
 import platform
 import re
+import signal
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from async_hooks.testing import _triggerer_counters as tc
 from async_hooks.testing.deployment import AirflowDeployment
-from benchmarks.deployment_dags import LAG_PROBE, PROBE_DAG, ROW_DAG
+from benchmarks._deployment_report import markdown
+from benchmarks.deployment_dags import (
+    DATETIME_DAG,
+    LAG_PROBE,
+    PROBE_DAG,
+    QUIET_DAG,
+    QUIET_MODULE,
+    ROW_DAG,
+)
 
 RESULTS = Path(__file__).parent / "results"
 NEVER = 10**9
 PER_JOB = 500
+PAD = 600
+DEFAULT_ROWS = [
+    "async_hooks:2000",
+    "floor_quiet:2000",
+    "floor_datetime:2000",
+    "async_hooks:5000",
+    "floor_quiet:5000",
+    "async_hooks:10000",
+    "floor_quiet:10000",
+    "failover:5000",
+    "longlived:1000x10",
+]
 LABELS = {
     "async_hooks": "async_hooks WaitForJobSensor (starts in the triggerer)",
     "provider": "Amazon provider GlueJobSensor(deferrable=True)",
+    "floor_datetime": "floor: Airflow DateTimeSensorAsync(start_from_trigger=True)",
+    "floor_quiet": f"floor: quiet trigger, TaskSuccessEvent with a {PAD}-byte XCom",
+    "failover": "async_hooks, 2 triggerers, kill -9 of one mid-wait",
+    "longlived": "async_hooks, waves through one assumed-role connection",
 }
-BLOCKED = re.compile(r"Triggerer's async thread was blocked for ([0-9.]+) seconds")
+#: The trigger class each approach's waits run as (counted by the runner).
+TRIGGER_CLASS = {
+    "async_hooks": "WaitForJobTrigger",
+    "provider": "GlueJobCompleteTrigger",
+    "floor_datetime": "DateTimeTrigger",
+    "floor_quiet": "QuietMomentTrigger",
+}
+PROBE_CLASS = "LagProbeTrigger"
+BLOCKED = tc.BLOCKED
+ROLE_ARN = "arn:aws:iam::123456789012:role/async-hooks-bench"
+ENV = {
+    "AIRFLOW__TRIGGERER__CAPACITY": "20000",
+    "AIRFLOW__TRIGGERER__MAX_TRIGGER_TO_SELECT_PER_LOOP": "1000",
+    "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": "512",
+    "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "100000",
+    "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": "200",
+}
+
+
+# -- small helpers (drive.py in ../shared/profiling imports some of these)
 
 
 def group_usage(pgid: int) -> tuple[int, float]:
@@ -79,8 +151,6 @@ class Sampler(threading.Thread):
 def make_runs(airflow: AirflowDeployment, dag_id: str, count: int) -> list[list[str]]:
     """``count`` Glue runs, ``PER_JOB`` per job (a real account runs many jobs; one job's runs
     are listed by pages of at most 1,000); ``[job_name, run_id]`` each."""
-    import asyncio
-
     from async_hooks.aws import AsyncAwsHook
     from async_hooks.testing.aws_jobs import create_glue_job, start_glue_runs
 
@@ -118,155 +188,590 @@ def finished_runs(airflow: AirflowDeployment, dag_id: str) -> int:
     return int(rows[0][0])
 
 
-def start_runs(airflow: AirflowDeployment, dag_id: str, confs: list[dict[str, Any]]) -> None:
+def start_runs(airflow: AirflowDeployment, dag_id: str, confs: list[dict[str, Any]]) -> list[str]:
+    """One run per conf; their run ids."""
+    ids = []
     for conf in confs:
-        airflow.api.call("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
+        run = airflow.api.call(
+            "POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}
+        )
+        ids.append(run["dag_run_id"])
+    return ids
 
 
-def measure(
-    airflow: AirflowDeployment, dags: Path, approach: str, count: int, args: argparse.Namespace
-) -> dict[str, Any]:
-    dag_id, per_run = f"{approach}_{count}", min(args.per_run, count)
-    airflow.moto.set_transition("glue::job_run", {"progression": "manual", "times": NEVER})
-    runs = make_runs(airflow, dag_id, count)
-    source = ROW_DAG.format(dag_id=dag_id, per_run=per_run, approach=approach, poll=args.poll)
-    (dags / f"bench_{dag_id}.py").write_text(source)
-    airflow.wait_for_dag(dag_id, timeout=1200)
-    stop = dags / f"{dag_id}.stop"
-    probe_run = airflow.trigger_dag("lag_probe", {"stop_file": str(stop)})
-    airflow.wait_until(
-        lambda: count_tis(airflow, "lag_probe", "t.triggerer_id is not null") == 1,
-        timeout=600,
-        what="the lag probe to start",
+def iso(when: float) -> str:
+    return dt.datetime.fromtimestamp(when, dt.timezone.utc).isoformat()
+
+
+# -- one deployment's context
+
+
+@dataclass
+class Context:
+    deployment: AirflowDeployment
+    dags: Path
+    counters: Path
+    args: argparse.Namespace
+    marks: dict[int, int] = field(default_factory=dict)  # triggerer pid -> its log's length
+
+    def runner_pid(self, sup: int) -> int:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            kids = tc.children(sup)
+            if kids:
+                return kids[0]
+            time.sleep(0.2)
+        raise RuntimeError(f"triggerer {sup} has no trigger runner")
+
+    def runner(self, sup: int) -> tc.Counters:
+        return tc.runner(self.counters, sup)
+
+    def supervisor(self, sup: int) -> tc.Counters:
+        return tc.supervisor(self.counters, sup)
+
+    def wait_started(self, sup: int, cls: str, count: int, what: str) -> tc.Counters:
+        """Until triggerer ``sup``'s runner has started ``count`` triggers of class ``cls``."""
+        found: list[tc.Counters] = []
+
+        def enough() -> bool:
+            found[:] = [self.runner(sup)]
+            return found[0].started(cls) >= count
+
+        self.deployment.wait_until(enough, timeout=self.args.limit, what=what)
+        return found[0]
+
+    def start_probe(self, sup: int, name: str) -> tuple[str, Path]:
+        stop = self.dags / f"{name}.stop"
+        before = self.runner(sup).started(PROBE_CLASS)
+        run = self.deployment.trigger_dag("lag_probe", {"stop_file": str(stop)})
+        self.wait_started(sup, PROBE_CLASS, before + 1, "the lag probe to start")
+        return run, stop
+
+    def stop_probe(self, run: str, stop: Path) -> dict[str, Any]:
+        stop.write_text("stop")
+        self.deployment.wait_for_run("lag_probe", run, timeout=600)
+        probe = self.deployment.xcom("lag_probe", run, "probe") or {}
+        return probe if isinstance(probe, dict) else {}
+
+
+@dataclass
+class Snap:
+    """Counters and CPU of one triggerer at a moment."""
+
+    time: float
+    sup: tc.Counters
+    run: tc.Counters
+    cpu_sup: float
+    cpu_run: float
+    log_len: int
+
+
+def snap(ctx: Context, sup: int, runner: int) -> Snap:
+    time.sleep(tc.DUMP_EVERY * 2.2)  # the counters written after this moment's work
+    return Snap(
+        time.time(),
+        ctx.supervisor(sup),
+        ctx.runner(sup),
+        tc.pid_cpu(sup),
+        tc.pid_cpu(runner),
+        len(ctx.deployment.log_of(sup)),
     )
-    (triggerer,) = airflow.triggerer_pids
-    log_mark = len(airflow.log_of(triggerer))
-    rss_before, cpu_before = group_usage(triggerer)
-    sampler = Sampler(triggerer)
-    sampler.start()
-    airflow.moto.reset_counts()
-    began = time.monotonic()
-    confs = [{"runs": runs[k : k + per_run]} for k in range(0, count, per_run)]
-    start_runs(airflow, dag_id, confs)
-    airflow.wait_until(
-        lambda: count_tis(airflow, dag_id, "t.triggerer_id is not null") == count,
+
+
+def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> dict[str, Any]:
+    """What the triggerer did between two snapshots; ``since``/``until`` the phase's times."""
+    requests = tc.diff(after.sup.requests(), before.sup.requests())
+    batches = after.sup.batches(since=before.time - 1.0, until=after.time)
+    events = sum(n for _, n, _ in batches)
+    seconds = sum(s for _, _, s in batches)
+    return {
+        "began": since,
+        "ended": until,
+        "seconds": round(until - since, 1),
+        "requests": requests,
+        "requests_per_wait": {k: round(v / count, 3) for k, v in requests.items()},
+        "events": events,
+        "handle_events": {
+            "batches": len(batches),
+            "seconds": round(seconds, 2),
+            "ms_per_event": round(1000 * seconds / events, 2) if events else None,
+            "largest": max((n for _, n, _ in batches), default=0),
+        },
+        "heartbeats_skipped": after.sup.calls("heartbeat_skipped")
+        - before.sup.calls("heartbeat_skipped"),
+        "cpu_runner_s": round(after.cpu_run - before.cpu_run, 1),
+        "cpu_supervisor_s": round(after.cpu_sup - before.cpu_sup, 1),
+    }
+
+
+def longest_stall(probe: dict[str, Any], since: float, until: float) -> float:
+    """The longest stall of the probe's timeline overlapping [since, until]."""
+    longest = 0.0
+    for woke, lag in probe.get("stalls") or ():
+        if woke >= since and woke - lag - 0.05 <= until:
+            longest = max(longest, float(lag))
+    return round(longest, 2)
+
+
+def runs_done(ctx: Context, dag_id: str, run_ids: list[str]) -> tuple[int, float | None]:
+    rows = ctx.deployment.sql(
+        "select count(*), extract(epoch from max(end_date)) from dag_run where dag_id = %s"
+        " and run_id = any(%s) and state in ('success', 'failed')",
+        (dag_id, run_ids),
+    )
+    done, last = rows[0]
+    return int(done), float(last) if last is not None else None
+
+
+# -- a wave: N waits in one triggerer, from posting to the last run's end
+
+
+@dataclass
+class Wave:
+    approach: str
+    dag_id: str
+    count: int
+    confs: list[dict[str, Any]]
+    release: Any  # () -> None
+    at: float | None = None  # floor_datetime: its fire time
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(ctx: Context, approach: str, dag_id: str, count: int, conn_id: str = "moto") -> Wave:
+    """The DAG (written once per ``dag_id``) and the confs of one wave of ``count`` waits."""
+    args, airflow = ctx.args, ctx.deployment
+    per_run = min(args.per_run, count)
+    dag_file = ctx.dags / f"bench_{dag_id}.py"
+    if approach in ("async_hooks", "provider"):
+        airflow.moto.set_transition("glue::job_run", {"progression": "manual", "times": NEVER})
+        runs = make_runs(airflow, f"{dag_id}-{time.time_ns() % 10**6}", count)
+        confs = [{"runs": runs[k : k + per_run]} for k in range(0, count, per_run)]
+        source = ROW_DAG.format(dag_id=dag_id, per_run=per_run, approach=approach, poll=args.poll)
+        if conn_id != "moto":
+            source = source.replace('"conn_id": "moto"', f'"conn_id": "{conn_id}"')
+
+        def release() -> None:
+            airflow.moto.set_transition("glue::job_run", {"progression": "immediate"})
+
+    elif approach == "floor_quiet":
+        flag = ctx.dags / f"{dag_id}.release"
+        (ctx.dags / "quiet_floor.py").write_text(QUIET_MODULE)
+        source = QUIET_DAG.format(dag_id=dag_id, per_run=per_run, release=flag, pad=PAD)
+        confs = [{} for _ in range(0, count, per_run)]
+
+        def release() -> None:
+            flag.write_text("go")
+
+    elif approach == "floor_datetime":
+        source = DATETIME_DAG.format(dag_id=dag_id, per_run=per_run)
+        confs = [{} for _ in range(0, count, per_run)]
+
+        def release() -> None:
+            pass
+
+    else:
+        raise ValueError(f"unknown approach {approach!r}; known: {', '.join(TRIGGER_CLASS)}")
+    if not dag_file.exists():
+        dag_file.write_text(source)
+        airflow.wait_for_dag(dag_id, timeout=1200)
+    return Wave(approach, dag_id, count, confs, release)
+
+
+def run_wave(ctx: Context, wave: Wave, sup: int, rss: Sampler | None = None) -> dict[str, Any]:
+    """Post the wave, wait until every trigger started and the start round trips are served,
+    hold ``--steady`` s, release, wait for every run's end. Phases and counters."""
+    args = ctx.args
+    runner = ctx.runner_pid(sup)
+    cls = TRIGGER_CLASS[wave.approach]
+    s0 = snap(ctx, sup, runner)
+    started_before = s0.run.started(cls)
+    posted = time.time()
+    if wave.approach == "floor_datetime":
+        ahead = args.fire_after or (30 + 0.04 * wave.count + args.steady)
+        wave.at = posted + ahead
+        wave.confs = [{"at": iso(wave.at)} for _ in wave.confs]
+    run_ids = start_runs(ctx.deployment, wave.dag_id, wave.confs)
+    counters = ctx.wait_started(
+        sup, cls, started_before + wave.count, f"the runner to start {wave.count} {cls}s"
+    )
+    all_started = counters.last("started." + cls)
+    # Every wait polls once before the steady window counts (not part of the start phase: a
+    # tick of the shared schedule may be up to one poll interval away).
+    polled = wait_polled(ctx, wave, describes(ctx)) if wave.approach in GLUE else 0.0
+    quiet = tc.wait_quiet(
+        ctx.counters, sup, since=max(all_started, polled), quiet=args.quiet, timeout=args.limit
+    )
+    last_request = quiet.last_request()
+    start_end = max(all_started, last_request if last_request > posted else 0.0)
+    s1 = snap(ctx, sup, runner)
+    if wave.at is not None:
+        hold = wave.at - time.time()
+    else:
+        hold = max(start_end, polled) + args.steady - time.time()
+    if hold > 0:
+        time.sleep(hold)
+    rss_steady = group_usage(sup)[0]
+    if wave.at is None:
+        s2 = snap(ctx, sup, runner)
+        released = time.time()
+    else:  # the fire time: now (the counters as they were written last)
+        released = wave.at
+        s2 = snap_at(ctx, sup, runner, released)
+    wave.release()
+    ctx.deployment.wait_until(
+        lambda: runs_done(ctx, wave.dag_id, run_ids)[0] == len(run_ids),
         timeout=args.limit,
-        what=f"{count} waits held by the triggerer",
+        what=f"{len(run_ids)} runs of {wave.count} waits to end",
     )
-    all_deferred = time.monotonic() - began
-    steady_until = time.monotonic() + args.steady
-    airflow.wait_until(
-        lambda: time.monotonic() > steady_until, timeout=args.steady + 5, what="the steady window"
+    _, last_end = runs_done(ctx, wave.dag_id, run_ids)
+    done = last_end or time.time()
+    s3 = snap(ctx, sup, runner)
+    rss_after = group_usage(sup)[0]
+    log = ctx.deployment.log_of(sup)
+    return {
+        "posted": posted,
+        "start": phase(s0, s1, wave.count, posted, start_end),
+        "end": phase(s2, s3, wave.count, released, done),
+        "all_started_s": round(all_started - posted, 1),
+        "last_start_request_s": round(last_request - posted, 1) if last_request > posted else None,
+        "all_polled_s": round(polled - posted, 1) if polled else None,
+        "steady_s": round(released - max(start_end, polled), 1),
+        "fired_before_all_started": wave.at is not None and wave.at < all_started,
+        "rss_steady_mib": round(rss_steady / 2**20, 1),
+        "rss_after_mib": round(rss_after / 2**20, 1),
+        "log_start": tc.scan_supervisor_log(log[s0.log_len : s1.log_len]),
+        "log_end": tc.scan_supervisor_log(log[s2.log_len : s3.log_len]),
+        "run_ids": run_ids,
+    }
+
+
+GLUE = ("async_hooks", "provider")
+
+
+def describes(ctx: Context) -> int:
+    """Glue describes moto has answered so far (``GetJobRuns`` lists, ``GetJobRun`` singles)."""
+    counts = ctx.deployment.moto.counts()
+    return int(counts.get("GetJobRuns", 0)) + int(counts.get("GetJobRun", 0))
+
+
+def wait_polled(ctx: Context, wave: Wave, before: int) -> float:
+    """Until every wait of ``wave`` has polled once since all started: moto answered a
+    describe per job name (the coalesced waits list a job's runs in one call) or, for the
+    provider's triggers, one per wait. The wall time it was seen."""
+    jobs = {run[0] for conf in wave.confs for run in conf.get("runs", ())}
+    need = before + (wave.count if wave.approach == "provider" else len(jobs))
+    ctx.deployment.wait_until(
+        lambda: describes(ctx) >= need, timeout=ctx.args.limit, what="every wait to poll"
     )
-    rss_steady = group_usage(triggerer)[0]
-    airflow.moto.set_transition("glue::job_run", {"progression": "immediate"})
-    airflow.wait_until(
-        lambda: finished_runs(airflow, dag_id) == len(confs),
-        timeout=args.limit,
-        what=f"{len(confs)} runs of {count} waits to end",
+    return time.time()
+
+
+def snap_at(ctx: Context, sup: int, runner: int, when: float) -> Snap:
+    """A snapshot as near ``when`` (just passed) as the counters allow."""
+    return Snap(
+        when,
+        ctx.supervisor(sup),
+        ctx.runner(sup),
+        tc.pid_cpu(sup),
+        tc.pid_cpu(runner),
+        len(ctx.deployment.log_of(sup)),
     )
-    wall = time.monotonic() - began
-    calls = airflow.moto.counts()
-    stop.write_text("stop")
-    airflow.wait_for_run("lag_probe", probe_run, timeout=600)
-    sampler.done.set()
-    sampler.join()
-    rss_after, cpu_after = group_usage(triggerer)
-    states = airflow.sql(
-        "select state, count(*), count(queued_dttm) from task_instance where dag_id = %s"
-        " group by state",
+
+
+def task_facts(ctx: Context, dag_id: str) -> dict[str, Any]:
+    """Task states, worker slots, try numbers and the stored return_value's size."""
+    states = ctx.deployment.sql(
+        "select state, count(*), count(queued_dttm), max(try_number) from task_instance"
+        " where dag_id = %s group by state",
         (dag_id,),
     )
-    blocks = [float(s) for s in BLOCKED.findall(airflow.log_of(triggerer)[log_mark:])]
-    probe = airflow.xcom("lag_probe", probe_run, "probe") or {}
+    sizes = ctx.deployment.sql(
+        "select count(*), avg(octet_length(value::text)), max(octet_length(value::text)) from xcom"
+        " where dag_id = %s and key = 'return_value'",
+        (dag_id,),
+    )
+    keys = ctx.deployment.sql(
+        "select key, count(*) from xcom where dag_id = %s group by key", (dag_id,)
+    )
+    count, mean, largest = sizes[0]
+    return {
+        "task_states": {s: n for s, n, _, _ in states},
+        "worker_slots": sum(q for _, _, q, _ in states),
+        "max_try_number": max((t or 0 for _, _, _, t in states), default=0),
+        "event_xcoms": int(count),
+        "event_bytes_mean": round(float(mean), 1) if mean is not None else 0,
+        "event_bytes_max": int(largest or 0),
+        "xcom_keys": dict(keys),
+    }
+
+
+def trigger_log_facts(ctx: Context, dag_id: str, waits: int) -> dict[str, Any]:
+    root = Path(ctx.deployment.env["AIRFLOW_HOME"]) / "logs"
+    scan = tc.scan_trigger_logs_settled(lambda: tc.trigger_log_files(root, dag_id))
+    info, own = scan["levels"].get("info", 0), scan["own"].get("info", 0)
+    return {
+        **scan,
+        "info_per_wait": round(info / waits, 2) if waits else None,
+        "own_info_per_wait": round(own / waits, 2) if waits else None,
+    }
+
+
+# -- rows
+
+
+def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
+    """``approach:N``: one wave of N waits in the one triggerer."""
+    airflow = ctx.deployment
+    (sup,) = airflow.triggerer_pids
+    dag_id = f"{approach}_{count}"
+    wave = prepare(ctx, approach, dag_id, count)
+    probe_run, stop = ctx.start_probe(sup, dag_id)
+    rss_before = group_usage(sup)[0]
+    sampler = Sampler(sup)
+    sampler.start()
+    airflow.moto.reset_counts()
+    result = run_wave(ctx, wave, sup)
+    calls = airflow.moto.counts()
+    probe = ctx.stop_probe(probe_run, stop)
+    sampler.done.set()
+    sampler.join()
+    log = airflow.log_of(sup)
+    whole = tc.scan_supervisor_log(log)
+    for name in ("start", "end"):
+        part = result[name]
+        part["longest_stall_s"] = longest_stall(probe, part["began"], part["ended"])
     return {
         "approach": approach,
         "label": LABELS[approach],
         "waits": count,
-        "dag_runs": len(confs),
-        "task_states": {s: n for s, n, _ in states},
-        "worker_slots": sum(q for _, _, q in states),
-        "wall_s": round(wall, 1),
-        "all_deferred_s": round(all_deferred, 1),
-        "rss_before_mib": rss_before / 2**20,
-        "rss_peak_growth_mib": (sampler.peak - rss_before) / 2**20,
-        "rss_steady_growth_mib": (rss_steady - rss_before) / 2**20,
-        "rss_after_mib": rss_after / 2**20,
-        "cpu_s": round(cpu_after - cpu_before, 1),
+        "dag_runs": len(wave.confs),
+        **{k: v for k, v in result.items() if k != "run_ids"},
+        **task_facts(ctx, dag_id),
+        "trigger_logs": trigger_log_facts(ctx, dag_id, count),
+        "rss_before_mib": round(rss_before / 2**20, 1),
+        "rss_peak_growth_mib": round((sampler.peak - rss_before) / 2**20, 1),
         "api_calls": calls,
-        "lag_probe": probe,
-        "blocked_warnings": len(blocks),
-        "blocked_max_s": max(blocks, default=0.0),
+        "lag_probe": {k: v for k, v in probe.items() if k != "stalls"},
+        "stalls": probe.get("stalls", []),
+        "blocked_warnings": len(whole["blocked"]),
+        "blocked_max_s": max(whole["blocked"], default=0.0),
+        "unknown_frames": whole["unknown_frames"],
+        "deadlocked": whole["deadlocked"],
     }
 
 
-def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
-    lines = [
-        "# Waits inside a real Airflow deployment",
-        "",
-        f"{meta['when']}, {meta['machine']}; Airflow {meta['airflow']}; each row in a deployment of"
-        f" its own (PostgreSQL, api-server, scheduler, dag-processor, one triggerer, moto); poll"
-        f" every {meta['poll']} s, {meta['steady']} s held in STARTING once all were deferred."
-        f" Command: `{meta['command']}`.",
-        "",
-        "| Approach | Waits | Ended | Worker slots | Wall (s) | All deferred (s) | RSS growth"
-        " peak / steady (MiB) | Triggerer CPU (s) | API calls | Loop lag p99 / max (s) |"
-        " Blocked warnings (max s) |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
-    ]
-    for row in rows:
-        if "error" in row:
-            lines.append(f"| {row['label']} | {row['waits']:,} | did not finish: {row['error']} |")
-            continue
-        calls = ", ".join(f"{k} {v}" for k, v in sorted(row["api_calls"].items()))
-        probe = row["lag_probe"]
-        lag = f"{probe['p99']:.3f} / {probe['max']:.3f}" if probe.get("p99") is not None else "n/a"
-        lines.append(
-            f"| {row['label']} | {row['waits']:,} | {row['task_states']} | {row['worker_slots']:,}"
-            f" | {row['wall_s']} | {row['all_deferred_s']} | {row['rss_peak_growth_mib']:.0f} /"
-            f" {row['rss_steady_growth_mib']:.0f} | {row['cpu_s']} | {calls} | {lag} |"
-            f" {row['blocked_warnings']} ({row['blocked_max_s']:.2f}) |"
+def measure_failover(ctx: Context, count: int) -> dict[str, Any]:
+    """``failover:N``: triggerer A (capacity N/2) takes the first half, B the second; ``kill -9``
+    of A while all wait; B must end all N, each started once, its deadline kept."""
+    airflow, args = ctx.deployment, ctx.args
+    half = count // 2
+    a = airflow.start_triggerer(env={"AIRFLOW__TRIGGERER__CAPACITY": str(half)})
+    dag_id = f"failover_{count}"
+    cls = TRIGGER_CLASS["async_hooks"]
+    first = prepare(ctx, "async_hooks", dag_id, half)
+    posted = time.time()
+    ids_a = start_runs(airflow, dag_id, first.confs)
+    ctx.wait_started(a, cls, half, f"triggerer A to start {half} waits")
+    b = airflow.start_triggerer()
+    probe_run, stop = ctx.start_probe(b, dag_id)
+    second = prepare(ctx, "async_hooks", dag_id, count - half)
+    # prepare() set moto to manual again: the first half's runs are still held.
+    ids_b = start_runs(airflow, dag_id, second.confs)
+    ctx.wait_started(b, cls, count - half, f"triggerer B to start {count - half} waits")
+    tc.wait_quiet(ctx.counters, b, since=time.time(), quiet=args.quiet, timeout=args.limit)
+    tc.wait_quiet(ctx.counters, a, since=time.time(), quiet=args.quiet, timeout=args.limit)
+    all_started = time.time()
+    held = {pid: len(v) for pid, v in airflow.triggers_by_triggerer().items()}
+    time.sleep(args.steady)
+    deadlines = dict(
+        airflow.sql(
+            "select id::text, trigger_timeout from task_instance where dag_id = %s", (dag_id,)
         )
-    return "\n".join(lines) + "\n"
+    )
+    runner_b = ctx.runner_pid(b)
+    s0 = snap(ctx, b, runner_b)
+    started_b = s0.run.started(cls)
+    killed_at = time.time()
+    airflow.kill_triggerer(a, signal.SIGKILL)
+    ctx.wait_started(b, cls, started_b + half, f"triggerer B to take over {half} waits")
+    took_over = ctx.runner(b).last("started." + cls)
+    quiet = tc.wait_quiet(ctx.counters, b, since=took_over, quiet=args.quiet, timeout=args.limit)
+    moved_end = max(took_over, quiet.last_request() if quiet.last_request() > killed_at else 0)
+    s1 = snap(ctx, b, runner_b)
+    after = dict(
+        airflow.sql(
+            "select id::text, trigger_timeout from task_instance where dag_id = %s", (dag_id,)
+        )
+    )
+    changed = sum(1 for k, v in deadlines.items() if after.get(k) != v)
+    s2 = snap(ctx, b, runner_b)
+    released = time.time()
+    first.release()
+    run_ids = ids_a + ids_b
+    airflow.wait_until(
+        lambda: runs_done(ctx, dag_id, run_ids)[0] == len(run_ids),
+        timeout=args.limit,
+        what=f"{count} failover waits to end",
+    )
+    _, last_end = runs_done(ctx, dag_id, run_ids)
+    s3 = snap(ctx, b, runner_b)
+    probe = ctx.stop_probe(probe_run, stop)
+    moved = phase(s0, s1, half, killed_at, moved_end)
+    end = phase(s2, s3, count, released, last_end or time.time())
+    end["longest_stall_s"] = longest_stall(probe, released, end["ended"])
+    moved["longest_stall_s"] = longest_stall(probe, killed_at, moved_end)
+    log = airflow.log_of(b)
+    whole = tc.scan_supervisor_log(log)
+    twice = log.count("had insertion attempted twice")
+    return {
+        "approach": "failover",
+        "label": LABELS["failover"],
+        "waits": count,
+        "held_before_kill": {str(k): v for k, v in held.items()},
+        "start_s": round(all_started - posted, 1),
+        "failover": moved,
+        "end": end,
+        "moved": half,
+        "started_in_survivor": s3.run.started(cls),
+        "round_trips_per_moved": round(sum(moved["requests"].values()) / half, 3),
+        "deadlines_changed": changed,
+        "deadlines_checked": len(deadlines),
+        "inserted_twice": twice,
+        **task_facts(ctx, dag_id),
+        "trigger_logs": trigger_log_facts(ctx, dag_id, count),
+        "lag_probe": {k: v for k, v in probe.items() if k != "stalls"},
+        "blocked_warnings": len(whole["blocked"]),
+        "blocked_max_s": max(whole["blocked"], default=0.0),
+        "unknown_frames": whole["unknown_frames"],
+        "deadlocked": whole["deadlocked"],
+    }
 
 
-def run_row(approach: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
+def measure_longlived(ctx: Context, count: int, waves: int) -> dict[str, Any]:
+    """``longlived:NxW``: W waves of N waits, one assumed-role connection, one triggerer."""
+    airflow = ctx.deployment
+    (sup,) = airflow.triggerer_pids
+    airflow.add_connection(
+        "moto_role",
+        {
+            **airflow.moto_connection(),
+            "extra": {**airflow.moto_connection()["extra"], "role_arn": ROLE_ARN},
+        },
+    )
+    dag_id = f"longlived_{count}"
+    probe_run, stop = ctx.start_probe(sup, dag_id)
+    rss_before = group_usage(sup)[0]
+    airflow.moto.reset_counts()
+    per_wave = []
+    for index in range(waves):
+        wave = prepare(ctx, "async_hooks", dag_id, count, conn_id="moto_role")
+        result = run_wave(ctx, wave, sup)
+        per_wave.append(
+            {
+                "wave": index + 1,
+                "start_s": result["start"]["seconds"],
+                "end_s": result["end"]["seconds"],
+                "requests_per_wait": result["start"]["requests_per_wait"],
+                "rss_after_mib": result["rss_after_mib"],
+                "start": result["start"],
+                "end": result["end"],
+            }
+        )
+        print(json.dumps({"longlived_wave": per_wave[-1]}, default=str), flush=True)
+    calls = airflow.moto.counts()
+    probe = ctx.stop_probe(probe_run, stop)
+    for item in per_wave:
+        for name in ("start", "end"):
+            item[name]["longest_stall_s"] = longest_stall(
+                probe, item[name]["began"], item[name]["ended"]
+            )
+    first, last = per_wave[0]["rss_after_mib"], per_wave[-1]["rss_after_mib"]
+    whole = tc.scan_supervisor_log(airflow.log_of(sup))
+    return {
+        "approach": "longlived",
+        "label": LABELS["longlived"],
+        "waits": count,
+        "waves": waves,
+        "per_wave": per_wave,
+        "rss_before_mib": round(rss_before / 2**20, 1),
+        "rss_growth_pct": round(100 * (last - first) / first, 1) if first else None,
+        "api_calls": calls,
+        **task_facts(ctx, dag_id),
+        "trigger_logs": trigger_log_facts(ctx, dag_id, count * waves),
+        "lag_probe": {k: v for k, v in probe.items() if k != "stalls"},
+        "blocked_warnings": len(whole["blocked"]),
+        "blocked_max_s": max(whole["blocked"], default=0.0),
+        "unknown_frames": whole["unknown_frames"],
+        "deadlocked": whole["deadlocked"],
+    }
+
+
+def parse_row(spec: str) -> tuple[str, int, int]:
+    """``APPROACH:N``, ``failover:N`` or ``longlived:NxW`` -> (kind, N, W)."""
+    kind, _, size = spec.partition(":")
+    waves = 1
+    if "x" in size:
+        size, _, more = size.partition("x")
+        waves = int(more)
+    if kind not in LABELS or not size.isdigit():
+        raise argparse.ArgumentTypeError(f"row {spec!r}: APPROACH:N, failover:N or longlived:NxW")
+    return kind, int(size), waves
+
+
+def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
     """One row in a deployment of its own: no row inherits another's imports or memory. Its
     logs stay (``logs`` in the row); PostgreSQL's data directory goes."""
+    kind, count, waves = parse_row(spec)
     dags = Path(tempfile.mkdtemp(prefix="async-hooks-bench-dags-"))
     (dags / "lag_probe.py").write_text(LAG_PROBE)
     (dags / "probe_dag.py").write_text(PROBE_DAG.format())
-    env = {
-        "PYTHONPATH": str(dags),  # the triggerer imports lag_probe.LagProbeTrigger
-        "AIRFLOW__TRIGGERER__CAPACITY": "20000",
-        "AIRFLOW__TRIGGERER__MAX_TRIGGER_TO_SELECT_PER_LOOP": "1000",
-        "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": "512",
-        "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "100000",
-        "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": "200",
-    }
-    base = Path(tempfile.mkdtemp(prefix=f"async-hooks-bench-{approach}-{count}-"))
+    # The triggerer imports lag_probe and quiet_floor; the caller's PYTHONPATH stays behind them.
+    path = [str(dags), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**ENV, "PYTHONPATH": os.pathsep.join(path)}
+    base = Path(tempfile.mkdtemp(prefix=f"async-hooks-bench-{kind}-{count}-"))
+    began = time.monotonic()
     try:
         with AirflowDeployment(
-            dags, base_dir=base, triggerers=1, env=env, startup_timeout=900
+            dags,
+            base_dir=base,
+            triggerers=0 if kind == "failover" else 1,
+            env=env,
+            startup_timeout=900,
+            triggerer_counters=base / "counters",
         ) as deployment:
             deployment.add_connection("moto", deployment.moto_connection())
-            return {**measure(deployment, dags, approach, count, args), "logs": str(base / "logs")}
+            ctx = Context(deployment, dags, base / "counters", args)
+            up = time.monotonic() - began
+            if kind == "failover":
+                row = measure_failover(ctx, count)
+            elif kind == "longlived":
+                row = measure_longlived(ctx, count, waves)
+            else:
+                row = measure(ctx, kind, count)
+            row["deployment_up_s"] = round(up, 1)
     except Exception as error:  # a row that cannot finish is reported, not hidden
         message = f"{type(error).__name__}: {str(error)[:500]}"
-        return {"approach": approach, "label": LABELS[approach], "waits": count, "error": message}
+        row = {"approach": kind, "label": LABELS[kind], "waits": count, "error": message}
+    row["row"] = spec
+    row["row_wall_s"] = round(time.monotonic() - began, 1)
+    row["logs"] = str(base / "logs")
+    return row
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--rows", nargs="+", default=["async_hooks:1000", "provider:200", "async_hooks:10000"]
-    )
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", nargs="+", default=DEFAULT_ROWS, help="APPROACH:N ...")
     parser.add_argument("--poll", type=float, default=5.0)
     parser.add_argument("--per-run", type=int, default=10, help="waits per DAG run")
-    parser.add_argument("--steady", type=float, default=60.0)
+    parser.add_argument("--steady", type=float, default=60.0, help="seconds held once started")
+    parser.add_argument("--quiet", type=float, default=3.0, help="no round trip for this long")
+    parser.add_argument("--fire-after", type=float, default=0.0, help="floor_datetime: seconds")
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per wait, at most")
+    parser.add_argument("--out", default="latest-airflow-deployment", help="results file stem")
     parser.add_argument("--append", action="store_true", help="keep the rows of the last run")
     args = parser.parse_args()
+    for spec in args.rows:
+        parse_row(spec)
     import airflow
 
     meta = {
@@ -278,20 +783,20 @@ def main() -> None:
         "command": "python -m benchmarks.airflow_deployment --rows " + " ".join(args.rows),
     }
     rows: list[dict[str, Any]] = []
-    latest = RESULTS / "latest-airflow-deployment.json"
+    latest = RESULTS / f"{args.out}.json"
     if args.append and latest.exists():  # rows of an earlier run, kept with their own command
         earlier = json.loads(latest.read_text())
         rows = [{**row, "command": earlier["meta"]["command"]} for row in earlier["rows"]]
         meta["command"] = f"{earlier['meta']['command']}; then {meta['command']} --append"
-    for approach, count in [(a, int(n)) for a, n in (spec.split(":") for spec in args.rows)]:
-        row = run_row(approach, count, args)
+    for spec in args.rows:
+        row = run_row(spec, args)
         rows.append(row)
-        print(json.dumps(row), flush=True)
+        print(json.dumps({k: v for k, v in row.items() if k != "stalls"}, default=str), flush=True)
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "latest-airflow-deployment.json").write_text(
-            json.dumps({"meta": meta, "rows": rows}, indent=2)
+        (RESULTS / f"{args.out}.json").write_text(
+            json.dumps({"meta": meta, "rows": rows}, indent=2, default=str)
         )
-        (RESULTS / "latest-airflow-deployment.md").write_text(markdown(rows, meta))
+        (RESULTS / f"{args.out}.md").write_text(markdown(rows, meta))
 
 
 if __name__ == "__main__":

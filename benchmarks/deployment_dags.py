@@ -1,5 +1,6 @@
 """What ``benchmarks.airflow_deployment`` puts in the deployment's DAGs folder: one DAG file per
-row (its runs read from a JSON file beside it, so the file renders no template) and a loop-lag
+row (its tasks read their Glue run from the run's conf), the two floors' DAGs (Airflow's own
+``DateTimeSensorAsync`` and a quiet trigger that only sleeps until released), and a loop-lag
 probe trigger that runs in the same triggerer as the waits."""
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ with DAG("lag_probe", schedule=None, catchup=False, max_active_runs=100):
 '''
 
 LAG_PROBE = '''"""A trigger that measures how late the triggerer's loop wakes it (every 50 ms) until a file
-appears; its event carries the lag percentiles. It starts in the triggerer (no worker) and
-resumes on a worker only to return them as its XCom."""
+appears; its event carries the lag percentiles and its own timeline of stalls: (wall time it
+woke, lag) for every lag over STALL seconds, so that a stall is placed where it happened (the
+triggerer's blocked-loop warnings are stamped when a backed-up log channel lets them out). It
+starts in the triggerer (no worker) and resumes on a worker only to return them as its XCom."""
 import asyncio
 import os
 import time
@@ -61,6 +64,8 @@ from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
 
 STEP = 0.05
+STALL = 0.2
+MAX_STALLS = 5000
 
 
 class LagProbeTrigger(BaseTrigger):
@@ -72,15 +77,18 @@ class LagProbeTrigger(BaseTrigger):
         return ("lag_probe.LagProbeTrigger", {{"stop_file": self.stop_file}})
 
     async def run(self):
-        lags = []
+        lags, stalls = [], []
         while not os.path.exists(self.stop_file):
             began = time.monotonic()
             await asyncio.sleep(STEP)
-            lags.append(time.monotonic() - began - STEP)
+            lag = time.monotonic() - began - STEP
+            lags.append(lag)
+            if lag > STALL and len(stalls) < MAX_STALLS:
+                stalls.append([round(time.time(), 3), round(lag, 3)])
         lags.sort()
         pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else None
         yield TriggerEvent({{"samples": len(lags), "p50": pick(0.5), "p99": pick(0.99),
-                            "max": lags[-1] if lags else None}})
+                            "max": lags[-1] if lags else None, "stalls": stalls}})
 
 
 class LagProbe(BaseOperator):
@@ -101,3 +109,85 @@ class LagProbe(BaseOperator):
     def execute_complete(self, context, event=None):
         return event
 '''.replace("{{", "{").replace("}}", "}")
+
+QUIET_MODULE = '''"""The quiet floor: a trigger that only sleeps until released, then ends its task in the
+triggerer with a TaskSuccessEvent carrying a return_value of PAD bytes; no log lines of its own.
+All its triggers in a process await one asyncio.Event, set by one watcher task of the release
+file (not one poller per trigger), so they all end together."""
+import asyncio
+import os
+
+from airflow.sdk import BaseOperator
+from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TaskSuccessEvent
+
+_RELEASED = {{}}  # release file -> asyncio.Event (one loop per triggerer runner)
+
+
+async def _watch(path, event):
+    while not os.path.exists(path):
+        await asyncio.sleep(0.1)
+    event.set()
+
+
+def released(path):
+    event = _RELEASED.get(path)
+    if event is None:
+        event = _RELEASED[path] = asyncio.Event()
+        event.watcher = asyncio.ensure_future(_watch(path, event))
+    return event
+
+
+class QuietMomentTrigger(BaseTrigger):
+    def __init__(self, release, pad=0):
+        super().__init__()
+        self.release, self.pad = release, pad
+
+    def serialize(self):
+        return ("quiet_floor.QuietMomentTrigger", {{"release": self.release, "pad": self.pad}})
+
+    async def run(self):
+        await released(self.release).wait()
+        xcoms = {{"return_value": {{"pad": "x" * self.pad}}}} if self.pad else None
+        yield TaskSuccessEvent(xcoms=xcoms)
+
+
+class QuietMoment(BaseOperator):
+    start_from_trigger = True
+
+    def __init__(self, *, release, pad=0, **kwargs):
+        super().__init__(**kwargs)
+        self.start_trigger_args = StartTriggerArgs(
+            trigger_cls="quiet_floor.QuietMomentTrigger",
+            trigger_kwargs={{"release": release, "pad": pad}},
+            next_method="execute_complete",
+            next_kwargs=None,
+            timeout=None,
+        )
+
+    def execute_complete(self, context, event=None):
+        return None
+'''.replace("{{", "{").replace("}}", "}")
+
+QUIET_DAG = '''"""Floor {dag_id}: a quiet trigger started in the triggerer, all released by one file."""
+from airflow.sdk import DAG
+from quiet_floor import QuietMoment
+
+with DAG("{dag_id}", schedule=None, catchup=False, max_active_runs=100000):
+    for index in range({per_run}):
+        QuietMoment(task_id=f"w{{index}}", release="{release}", pad={pad})
+'''
+
+DATETIME_DAG = '''"""Floor {dag_id}: Airflow's DateTimeSensorAsync started and ended in the triggerer, all
+firing at conf['at']."""
+from airflow.sdk import DAG
+from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+
+with DAG("{dag_id}", schedule=None, catchup=False, max_active_runs=100000):
+    for index in range({per_run}):
+        DateTimeSensorAsync(
+            task_id=f"w{{index}}",
+            target_time="{{{{ dag_run.conf['at'] }}}}",
+            start_from_trigger=True,
+            end_from_trigger=True,
+        )
+'''

@@ -1,6 +1,7 @@
 """moto's server in its own process, counting the requests it answers per AWS operation, so a
 deployment's test can count what every triggerer and worker asked (``X-Amz-Target`` services:
-Glue, ECS, Athena, ...). It also answers Glue's ``BatchStopJobRun``, which moto lacks.
+Glue, ECS, Athena, ...; the query protocol's ``Action``: STS's ``AssumeRole``, ...). It also
+answers Glue's ``BatchStopJobRun``, which moto lacks.
 
 ``python -m async_hooks.testing._moto_process --port P``; ``GET /__counts`` returns the counts
 as JSON, ``POST /__counts`` returns them and starts again from zero.
@@ -9,8 +10,10 @@ as JSON, ``POST /__counts`` returns them and starts again from zero.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import threading
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,6 +39,9 @@ def counting(app: Any) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
         if target:
             with lock:
                 counts[target.rsplit(".", 1)[-1]] += 1
+        elif (action := _query_action(environ)) is not None:  # query protocol: STS, ...
+            with lock:
+                counts[action] += 1
         if target == "AWSGlue.BatchStopJobRun":
             start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
             return [json.dumps(_stop_glue_runs(_json_body(environ))).encode()]
@@ -43,6 +49,19 @@ def counting(app: Any) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
         return result
 
     return wsgi
+
+
+def _query_action(environ: dict[str, Any]) -> str | None:
+    """A query-protocol request's ``Action`` (STS's ``AssumeRole``, ...), its body kept for
+    moto; ``None`` for any other request."""
+    kind = environ.get("CONTENT_TYPE") or ""
+    if environ.get("REQUEST_METHOD") != "POST" or "x-www-form-urlencoded" not in kind:
+        return None
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    found = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
+    return found[0] if found else None
 
 
 def _json_body(environ: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,10 @@ FINISHED = frozenset({"success", "failed"})
 
 class AirflowDeployment:
     """Start with ``with`` (or ``start()``/``stop()``). ``dags_folder`` is the DAGs folder;
-    ``env`` adds or overrides environment variables of every process (``AIRFLOW__...``)."""
+    ``env`` adds or overrides environment variables of every process (``AIRFLOW__...``).
+    ``triggerers=0`` starts none (``start_triggerer`` does, each with its own ``env``).
+    With ``triggerer_counters`` (a directory), every triggerer counts its round trips, event
+    batches and trigger starts there (``async_hooks.testing._triggerer_counters``)."""
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class AirflowDeployment:
         triggerers: int = 2,
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 600.0,
+        triggerer_counters: Path | None = None,
     ) -> None:
         self.dags_folder: Path = Path(dags_folder).resolve()
         self._own_dir = base_dir is None
@@ -68,6 +72,9 @@ class AirflowDeployment:
         self.moto: MotoControl = MotoControl("")
         self.api: RestApi = RestApi("")
         self._count = 0
+        self.counters: Path | None = None
+        if triggerer_counters is not None:
+            self.counters = Path(triggerer_counters).resolve()
 
     # -- start and stop
 
@@ -174,13 +181,16 @@ class AirflowDeployment:
 
     # -- triggerers
 
-    def start_triggerer(self, *, wait: bool = True) -> int:
-        """One more triggerer; its PID (waits for its first heartbeat unless ``wait=False``)."""
+    def start_triggerer(self, *, wait: bool = True, env: Mapping[str, str] | None = None) -> int:
+        """One more triggerer; its PID (waits for its first heartbeat unless ``wait=False``).
+        ``env`` adds or overrides variables of this triggerer only (its ``capacity``, ...)."""
         self._count += 1
         name = f"triggerer-{self._count}"
         named = {
             "ASYNC_HOOKS_HOSTNAME": name,
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": HOSTNAME_CALLABLE,
+            **self._counter_env(),
+            **(env or {}),
         }
         process = self._spawn(name, self._airflow("triggerer", "-s"), named)
         if wait:
@@ -190,6 +200,20 @@ class AirflowDeployment:
                 what=f"{process.name} to heartbeat",
             )
         return process.pid
+
+    def _counter_env(self) -> dict[str, str]:
+        """A triggerer's variables for ``triggerer_counters``: the counters as its
+        ``sitecustomize`` on its ``PYTHONPATH`` (before what the deployment's has)."""
+        if self.counters is None:
+            return {}
+        from async_hooks.testing._triggerer_counters import ENV, sitecustomize_source
+
+        site = self.base / "triggerer-site"
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "sitecustomize.py").write_text(sitecustomize_source())
+        self.counters.mkdir(parents=True, exist_ok=True)
+        path = self.env.get("PYTHONPATH", "")
+        return {"PYTHONPATH": f"{site}:{path}" if path else str(site), ENV: str(self.counters)}
 
     @property
     def triggerer_pids(self) -> list[int]:

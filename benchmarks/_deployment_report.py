@@ -1,0 +1,215 @@
+"""The markdown of ``benchmarks.airflow_deployment``: each row beside the floors measured at the
+same N, with the ratios and the goal of issue 20's table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FLOOR = "floor_quiet"
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _ratio(ours: float | None, floor: float | None) -> str:
+    if ours is None or not floor:
+        return ""
+    return f" ({ours / floor:.2f}x)"
+
+
+def _stall(row: dict[str, Any]) -> float:
+    return max(
+        row.get("start", {}).get("longest_stall_s", 0.0),
+        row.get("end", {}).get("longest_stall_s", 0.0),
+    )
+
+
+def _succeeded(row: dict[str, Any]) -> bool:
+    states = row.get("task_states", {})
+    return set(states) == {"success"} and sum(states.values()) == row["waits"] * row.get("waves", 1)
+
+
+def goal(row: dict[str, Any], floor: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """The goal of the issue's table for this row, and what misses it (empty: met)."""
+    kind, n = row["approach"], row["waits"]
+    missed: list[str] = []
+    if "error" in row:
+        return "-", ["did not finish"]
+    if kind == "failover":
+        text = "all succeed in the survivor; nothing started twice; deadlines kept; 0 round trips per moved wait"
+        if not _succeeded(row):
+            missed.append("not all succeeded")
+        if row.get("max_try_number", 1) > 1 or row.get("worker_slots") or row.get("inserted_twice"):
+            missed.append("started twice")
+        if row.get("deadlines_changed"):
+            missed.append(f"{row['deadlines_changed']} deadlines changed")
+        if row.get("round_trips_per_moved"):
+            missed.append(f"{row['round_trips_per_moved']} round trips per moved wait")
+        return text, missed
+    if kind == "longlived":
+        text = "RSS after the last wave within 5 % of after the first; per-wave phases flat"
+        if not _succeeded(row):
+            missed.append("not all succeeded")
+        waves = row.get("per_wave", [])
+        # Flat: the last wave's phases within 25 % of the second's (the first warms up).
+        if len(waves) >= 3:
+            second = waves[1]["start_s"] + waves[1]["end_s"]
+            last = waves[-1]["start_s"] + waves[-1]["end_s"]
+            if second and last > 1.25 * second:
+                missed.append(f"phases grew {last / second:.2f}x from wave 2 to the last")
+        growth = row.get("rss_growth_pct")
+        if growth is None or abs(growth) > 5:
+            missed.append(f"RSS {growth:+.1f} %" if growth is not None else "no RSS")
+        return text, missed
+    if kind.startswith("floor") or kind == "provider":
+        return "(reference)", []
+    if not _succeeded(row):
+        missed.append("not all succeeded")
+    if floor is None:
+        return "(no quiet floor at this N)", missed
+    if n >= 10000:
+        text = "all succeed; no 'appears deadlocked', no skipped heartbeat; end ≤ 1.1x floor's"
+        skipped = row["end"]["heartbeats_skipped"] + row["start"]["heartbeats_skipped"]
+        if row.get("deadlocked") or skipped:
+            missed.append(
+                f"{row.get('deadlocked')} 'appears deadlocked', {skipped} skipped heartbeats"
+            )
+        if row["end"]["seconds"] > 1.1 * floor["end"]["seconds"]:
+            missed.append("end phase")
+        return text, missed
+    text = "start ≤ 1.2x, end ≤ 1.1x floor's; stall ≤ floor's; 0 unknown frames; ≤ 2 own INFO lines/wait"
+    if row["start"]["seconds"] > 1.2 * floor["start"]["seconds"]:
+        missed.append("start phase")
+    if row["end"]["seconds"] > 1.1 * floor["end"]["seconds"]:
+        missed.append("end phase")
+    if _stall(row) > _stall(floor):
+        missed.append("longest stall")
+    if row.get("unknown_frames"):
+        missed.append(f"{row['unknown_frames']} unknown frames")
+    info = row.get("trigger_logs", {}).get("own_info_per_wait")
+    if info is not None and info > 2:
+        missed.append(f"{info} own INFO lines per wait")
+    return text, missed
+
+
+def _requests(part: dict[str, Any]) -> str:
+    per = part.get("requests_per_wait") or {}
+    return ", ".join(f"{k} {v:g}" for k, v in sorted(per.items())) or "0"
+
+
+def _batches(part: dict[str, Any]) -> str:
+    he = part.get("handle_events", {})
+    return (
+        f"{he.get('batches', 0)} → {_fmt(he.get('seconds'))} s ({_fmt(he.get('ms_per_event'))} ms)"
+    )
+
+
+def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    floors = {r["waits"]: r for r in rows if r["approach"] == FLOOR and "error" not in r}
+    lines = [
+        "# Waits inside a real Airflow deployment, beside Airflow's own floors",
+        "",
+        f"{meta['when']}, {meta['machine']}; Airflow {meta['airflow']}; each row in a deployment of"
+        f" its own (PostgreSQL, api-server, scheduler, dag-processor, triggerers, moto); poll every"
+        f" {meta['poll']} s; every wait released at once {meta['steady']} s after the triggerer's"
+        f" runner had started all of them and served their start-time round trips. Command:"
+        f" `{meta['command']}`.",
+        "",
+        "Start phase: runs posted → every trigger started in the runner and its round trips served."
+        " End phase: released (DateTimeSensorAsync: its fire time) → the last DAG run's end."
+        " Ratios (x) are to the quiet floor at the same N. Stalls: the lag probe's own timeline"
+        " (longest per phase). Round trips: supervisor requests per wait in the start phase"
+        " (state syncs left out). Events: `handle_events` batches → seconds (ms per event), end phase."
+        " INFO lines: in the trigger logs, all and the triggers' own (Airflow's runner writes 3 per"
+        " task: 'trigger ... starting', 'Trigger fired event', 'trigger completed').",
+        "",
+        "| Row | Waits | Ended | Worker slots | Start s | End s | Longest stall start / end s |"
+        " Blocked warnings (max s) | Unknown frames | Deadlocked / skipped heartbeats |"
+        " INFO lines per wait, all / own | Event bytes max / mean | Round trips per wait (start) |"
+        " Events (end) | CPU runner / supervisor, start; end (s) | RSS peak growth (MiB) |"
+        " Wall (s) | Goal | Met |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        " --- | --- | ---: | ---: | --- | --- |",
+    ]
+    extra: list[str] = []
+    for row in rows:
+        if "error" in row:
+            lines.append(
+                f"| {row['label']} | {row['waits']:,} | did not finish: {row['error']} |"
+                + " |" * 15
+                + f" {row.get('row_wall_s', '')} | | no |"
+            )
+            continue
+        floor = floors.get(row["waits"])
+        text, missed = goal(row, floor if row["approach"] != FLOOR else None)
+        if text == "(reference)" or (text.startswith("(no quiet floor") and not missed):
+            met = "-"
+        else:
+            met = "yes" if not missed else "no: " + "; ".join(missed)
+        if row["approach"] in ("failover", "longlived"):
+            extra += _special(row, text, met)
+            continue
+        start, end = row["start"], row["end"]
+        fs, fe = (floor["start"]["seconds"], floor["end"]["seconds"]) if floor else (None, None)
+        floor_stall = f" (floor {_fmt(_stall(floor), 2)})" if floor and row is not floor else ""
+        skipped = start["heartbeats_skipped"] + end["heartbeats_skipped"]
+        logs = row.get("trigger_logs", {})
+        lines.append(
+            f"| {row['label']} | {row['waits']:,} | {row['task_states']} | {row['worker_slots']:,}"
+            f" | {_fmt(start['seconds'])}{_ratio(start['seconds'], fs)}"
+            f" | {_fmt(end['seconds'])}{_ratio(end['seconds'], fe)}"
+            f" | {_fmt(start['longest_stall_s'], 2)} / {_fmt(end['longest_stall_s'], 2)}{floor_stall}"
+            f" | {row['blocked_warnings']} ({row['blocked_max_s']:.2f})"
+            f" | {row['unknown_frames']} | {row['deadlocked']} / {skipped}"
+            f" | {_fmt(logs.get('info_per_wait'), 2)} / {_fmt(logs.get('own_info_per_wait'), 2)}"
+            f" | {row['event_bytes_max']} / {_fmt(row['event_bytes_mean'], 0)}"
+            f" | {_requests(start)} | {_batches(end)}"
+            f" | {start['cpu_runner_s']} / {start['cpu_supervisor_s']}; {end['cpu_runner_s']} / {end['cpu_supervisor_s']}"
+            f" | {_fmt(row.get('rss_peak_growth_mib'), 0)} | {_fmt(row.get('row_wall_s'), 0)}"
+            f" | {text} | {met} |"
+        )
+    return "\n".join(lines + extra) + "\n"
+
+
+def _special(row: dict[str, Any], text: str, met: str) -> list[str]:
+    if row["approach"] == "failover":
+        moved, end = row["failover"], row["end"]
+        return [
+            "",
+            f"**Failover** ({row['waits']:,} waits, 2 triggerers holding {row['held_before_kill']},"
+            f" `kill -9` of one): {row['task_states']}, worker slots {row['worker_slots']}, highest"
+            f" try number {row['max_try_number']}, started in the survivor {row['started_in_survivor']:,}"
+            f" (inserted twice: {row['inserted_twice']}); deadlines (TI.trigger_timeout) changed"
+            f" {row['deadlines_changed']} of {row['deadlines_checked']:,}; the survivor took the"
+            f" {row['moved']:,} moved waits in {_fmt(moved['seconds'])} s after the kill with"
+            f" {row['round_trips_per_moved']} round trips per moved wait ({_requests(moved)});"
+            f" end phase {_fmt(end['seconds'])} s, events {_batches(end)}; longest stall"
+            f" {_fmt(moved['longest_stall_s'], 2)} s (failover) / {_fmt(end['longest_stall_s'], 2)} s"
+            f" (end); unknown frames {row['unknown_frames']}, 'appears deadlocked' {row['deadlocked']};"
+            f" row wall {_fmt(row.get('row_wall_s'), 0)} s. Goal: {text}. Met: {met}.",
+        ]
+    waves = row["per_wave"]
+    lines = [
+        "",
+        f"**Long-lived** ({row['waves']} waves of {row['waits']:,} waits through one connection with"
+        f" an assumed role, one triggerer): RSS {row['rss_growth_pct']:+.1f} % from after wave 1 to"
+        f" after wave {row['waves']}; {row['task_states']}; API calls {row.get('api_calls')};"
+        f" row wall {_fmt(row.get('row_wall_s'), 0)} s. Goal: {text}. Met: {met}.",
+        "",
+        "| Wave | Start s | End s | Longest stall start / end s | Round trips per wait (start) | RSS after (MiB) |",
+        "| ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for wave in waves:
+        lines.append(
+            f"| {wave['wave']} | {_fmt(wave['start_s'])} | {_fmt(wave['end_s'])}"
+            f" | {_fmt(wave['start'].get('longest_stall_s'), 2)} / {_fmt(wave['end'].get('longest_stall_s'), 2)}"
+            f" | {_requests(wave['start'])} | {_fmt(wave['rss_after_mib'])} |"
+        )
+    return lines
