@@ -82,13 +82,13 @@ class WaitState:
 
     # ------------------------------------------------------------------ told by a tick
 
-    def saw(self, status: str, payload: Any, ended: bool) -> None:
-        """A poll answered ``status``: news when it changed or the job ended, else nothing
-        (a running job's payload is not kept)."""
+    def saw(self, status: str, payload: Any, ended: bool) -> bool:
+        """A poll answered ``status``: news when it changed or the job ended (True), else
+        nothing (a running job's payload is not kept)."""
         self.polls += 1
         self.failure = None
         if status == self.status and not ended:
-            return
+            return False
         self.status = status
         news = self.news
         if news is None:
@@ -100,6 +100,7 @@ class WaitState:
             else:
                 news.append((status, payload))
         self._wake()
+        return True
 
     def failed(self, error: BaseException, failure: str) -> None:
         """A poll failed with ``error`` (``failure``: its text for a time-out's message)."""

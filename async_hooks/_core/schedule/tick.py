@@ -39,6 +39,8 @@ T = TypeVar("T")
 IN_FLIGHT = 8
 #: Waits told per loop iteration: a chunk of 1,000 (Glue's pages) does not hold the loop at once.
 SETTLE_SLICE = 100
+#: Waits one chunk wakes per loop iteration (a status change or an end): each may build its job.
+WAKE_SLICE = 25
 #: Tasks a tick of single describes runs them on (the throttle admits fewer at once by default).
 SINGLE_WORKERS = 1024
 
@@ -136,17 +138,20 @@ class Tick:
                 self._failed_all(chunk, error)
                 return
         alone = []
+        woken = 0
         for told, job_id in enumerate(chunk, 1):
             item = found.get(job_id, _ABSENT)
             if item is _ABSENT:
                 alone.append(job_id)
             else:
-                self._saw(job_id, item)
-            if told % SETTLE_SLICE == 0 and told < len(chunk):
-                # A long answer (Glue's pages of 1,000) lets the loop breathe; a short one is
-                # told at once and dropped: kept across loop iterations, while other chunks'
-                # answers are parsed, its objects would age into the garbage collector's oldest
-                # generation and make its full collections frequent.
+                woken += self._saw(job_id, item)
+            if (woken >= WAKE_SLICE or told % SETTLE_SLICE == 0) and told < len(chunk):
+                # The woken waits run before more are told: each may build its job (botocore's
+                # parse of its bytes, ~100 us with full details), so a loop iteration runs at
+                # most WAKE_SLICE of them per chunk in flight; a long answer (Glue's pages of
+                # 1,000) lets the loop breathe too. What is kept meanwhile is small (briefs on
+                # the status path); a botocore-parsed answer with nobody to wake is told at once.
+                woken = 0
                 await asyncio.sleep(0)
         found = item = None  # not kept through the single describes below
         if alone:
@@ -207,9 +212,10 @@ class Tick:
 
     # ------------------------------------------------------------------ telling the waits
 
-    def _saw(self, job_id: str, item: Any) -> None:
+    def _saw(self, job_id: str, item: Any) -> int:
         """A poll of ``job_id`` answered ``item``: tell each of its waits in the group (a
-        ``Deferred`` item is judged by its brief and handed on unbuilt)."""
+        ``Deferred`` item is judged by its brief and handed on unbuilt); how many it woke."""
+        woken = 0
         state = self.group.members.get(job_id)
         read = item.brief if type(item) is Deferred else item  # the status path's brief
         while state is not None:
@@ -220,9 +226,10 @@ class Tick:
             except Exception as error:  # an unreadable payload ends this wait, as alone
                 state.failed(error, failure_text(error))
             else:
-                state.saw(status, item, ended)
+                woken += state.saw(status, item, ended)
             self._polled(state)
             state = state.twin
+        return woken
 
     def _failed_all(self, chunk: list[str], error: BaseException) -> None:
         failure = failure_text(error)  # one text for every wait of the chunk
