@@ -10,6 +10,7 @@ them, and its ``submit_or_resume`` makes a retry wait on the job its first try s
 
 from __future__ import annotations
 
+from async_hooks.airflow._accelerate import AccelerateReport, accelerate
 from async_hooks.airflow._operator import JobWait, JobWaitError, WaitForJobMixin, result_of
 from async_hooks.airflow._resume import RESUME_KEY
 from async_hooks.airflow._sensor import WaitForJobSensor
@@ -17,10 +18,12 @@ from async_hooks.airflow._trigger import WaitForJobTrigger
 
 __all__ = [
     "RESUME_KEY",
+    "AccelerateReport",
     "JobWait",
     "JobWaitError",
     "WaitForJobMixin",
     "WaitForJobSensor",
     "WaitForJobTrigger",
+    "accelerate",
     "result_of",
 ]

@@ -1,0 +1,224 @@
+"""``accelerate()``: for every trigger class it takes over in the installed Amazon provider, the
+provider's ``run`` and the accelerated one against the same job lifecycles on a scripted AWS
+endpoint speaking the service's protocol (success, each failure acceptor, max attempts, a
+retriable error code, a non-retriable one, no credentials): the same events, the same exception
+types and messages, the same status lines (once per change)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import pytest
+
+from async_hooks.airflow import accelerate
+from async_hooks.airflow._accelerate._fetch import BATCH_FORMS
+from async_hooks.testing.aws_endpoint import AwsEndpoint, AwsError
+
+from .accelerate_cases import CHECKED, answers, build, table, waiter_of
+
+REPORT = accelerate()
+TAKEN = sorted(REPORT.taken)
+accelerate(enable=False)
+
+#: Batch forms (the waiter's operation -> the batch operation, its list key, the item's id field).
+BATCHED = {
+    ("glue", "GetJobRun"): ("GetJobRuns", "JobRuns", "Id"),
+    ("batch", "DescribeJobs"): ("DescribeJobs", "jobs", "jobId"),
+    ("athena", "GetQueryExecution"): (
+        "BatchGetQueryExecution",
+        "QueryExecutions",
+        "QueryExecutionId",
+    ),
+    ("emr", "DescribeStep"): ("ListSteps", "Steps", "Id"),
+    ("emr", "ListSteps"): ("ListSteps", "Steps", "Id"),
+    ("glue", "GetCrawler"): ("BatchGetCrawlers", "Crawlers", "Name"),
+}
+KEYS = {"login": "testing", "password": "testing-secret"}
+LOGGER = "airflow.providers.amazon.aws.utils.waiter_with_logging"
+
+
+def test_the_checked_table_is_the_installed_providers() -> None:
+    """After a provider upgrade: ``python -m tests.with_airflow.accelerate_cases --write``."""
+    from async_hooks.airflow._accelerate import _checked
+
+    fresh: dict[str, Any] = {}
+    exec(table(), fresh)  # the table as the installed provider gives it (ruff formats the file)
+    names = ("VERSION_RANGE", "COMMON", "TAKEN", "NOTES", "LEFT")
+    assert {n: getattr(_checked, n) for n in names} == {n: fresh[n] for n in names}, CHECKED
+    assert "airflow.providers.amazon.aws.triggers.glue.GlueJobCompleteTrigger" in TAKEN
+
+
+def test_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
+
+    original = AwsBaseWaiterTrigger.run
+    monkeypatch.setenv("ASYNC_HOOKS_ACCELERATE", "0")
+    report = accelerate()
+    assert (report.enabled, report.taken, str(report)) == (
+        False,
+        {},
+        "accelerate(): off (ASYNC_HOOKS_ACCELERATE=0)",
+    )
+    assert AwsBaseWaiterTrigger.run is original
+    monkeypatch.delenv("ASYNC_HOOKS_ACCELERATE")
+    assert accelerate().enabled and accelerate().enabled  # idempotent
+    assert AwsBaseWaiterTrigger.run is not original
+    accelerate(enable=False)
+    assert AwsBaseWaiterTrigger.run is original
+
+
+class Lifecycle:
+    """A job's answers, one per poll, served to the waiter's operation and its batch form.
+    An accelerated wait in a batch form asks the batch call first: an answer that carries the
+    job serves that poll; an error answer is asked again by the single call that follows."""
+
+    def __init__(self, states: list[Any], batched: tuple[str, str, str] | None, twice: bool):
+        self.states = states
+        self.batched = batched
+        self.twice = twice
+        self.served = 0
+
+    def _next(self, batch: bool) -> Any:
+        state = self.states[min(self.served, len(self.states) - 1)]
+        if not (batch and isinstance(state, AwsError) and self.twice):
+            self.served += 1
+        return state
+
+    def single(self, params: dict[str, Any]) -> Any:
+        return self._with_id(self._next(False))
+
+    def batch(self, params: dict[str, Any]) -> Any:
+        state = self._next(True)
+        if isinstance(state, AwsError) or self.batched is None:
+            return state
+        _, key, _ = self.batched
+        items = [item for held in self._with_id(state).values() for item in _listed(held)]
+        return {key: items}
+
+    def _with_id(self, state: Any) -> Any:
+        if self.batched is None or not isinstance(state, dict):
+            return state
+        _, _, id_field = self.batched
+        return {
+            key: [{**i, id_field: "id-1"} for i in held]
+            if isinstance(held, list)
+            else {**held, id_field: "id-1"}
+            for key, held in state.items()
+            if isinstance(held, (dict, list))
+        }
+
+
+def _listed(held: Any) -> list[Any]:
+    return held if isinstance(held, list) else [held]
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        if not self.lines or self.lines[-1] != line:  # once per change
+            self.lines.append(line)
+
+
+def normal(text: str) -> str:
+    """A message with the response's metadata (request id, date) masked: it differs per call."""
+    return re.sub(
+        r"'ResponseMetadata': \{[^{}]*(\{[^{}]*\}[^{}]*)*\}", "'ResponseMetadata': ...", text
+    )
+
+
+async def outcome(trigger: Any, *, accelerated: bool) -> tuple[Any, ...]:
+    accelerate(enable=accelerated)
+    errors: list[type] = []
+    made = trigger._event_from_exception
+
+    def recorded(error: Exception) -> Any:
+        errors.append(type(error))
+        return made(error)
+
+    trigger._event_from_exception = recorded
+    handler = Lines()
+    log = logging.getLogger(LOGGER)
+    log.addHandler(handler)
+    level, log.level = log.level, logging.INFO
+    try:
+        events = [json.loads(normal(json.dumps(e.payload))) async for e in trigger.run()]
+    finally:
+        log.removeHandler(handler)
+        log.level = level
+        accelerate(enable=False)
+    return events, errors, handler.lines
+
+
+@pytest.fixture
+def aws_env(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An isolated AWS environment (moto's fixture strips AWS_*), without the default keys."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+
+@pytest.mark.parametrize("path", TAKEN)
+async def test_the_same_outcomes(
+    path: str, aws_env: None, threaded_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, _, name = path.rpartition(".")
+    cls = getattr(__import__(module, fromlist=[name]), name)
+    probe = build(cls)
+    spec = waiter_of(probe)
+    service, operation = spec.service, spec.operation
+    running: dict[str, Any] = {}
+    form = BATCH_FORMS.get((service, operation))
+    if form is not None:  # the job, with no state yet (a batch answer must list it)
+        running = {form.answer_key: [{}] if form.as_list else {}}
+    cases: list[tuple[str, list[Any], str]] = [
+        (f"{state} {n}", [running, answer], "accel")
+        for n, (state, answer) in enumerate(answers(spec.config))
+    ]
+    cases += [
+        ("max attempts", [running], "accel"),
+        ("retriable", [running, AwsError("ServerException", "busy"), running], "accel"),
+        ("error", [running, AwsError("ValidationException", "bad input")], "accel"),
+        ("no credentials", [running], "nokeys"),
+    ]
+    assert any(case.startswith("success") for case, _, _ in cases), "no success answer shaped"
+    batched = BATCHED.get((service, operation))
+    runs = 0
+    for case, states, conn_id in cases:
+        seen = []
+        for accelerated in (False, True):
+            # an endpoint per run: a tick of the last run still in flight cannot take an answer
+            endpoint = AwsEndpoint(service)
+            url = threaded_server(endpoint.app()).url
+            runs += 1  # a connection per run: Airflow may keep a connection it looked up
+            names = {"accel": f"accel{runs}", "nokeys": f"nokeys{runs}"}
+            for name, keys in ((names["accel"], KEYS), (names["nokeys"], {})):
+                extra = {"endpoint_url": url, "region_name": "us-east-1"}
+                conn = {"conn_type": "aws", **keys, "extra": extra}
+                monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}", json.dumps(conn))
+            twice = accelerated and batched is not None
+            life = Lifecycle(states, batched, twice)
+            endpoint.script(service, operation, then=life.single)
+            if batched is not None and batched[0] != operation:
+                endpoint.script(service, batched[0], then=life.batch)
+            elif batched is not None:
+                endpoint.script(service, operation, then=life.batch if accelerated else life.single)
+            try:
+                trigger = build(
+                    cls, waiter_delay=0, waiter_max_attempts=2, aws_conn_id=names[conn_id]
+                )
+            except ValueError:  # a trigger that wants a positive delay
+                trigger = build(
+                    cls, waiter_delay=1, waiter_max_attempts=2, aws_conn_id=names[conn_id]
+                )
+            seen.append(await outcome(trigger, accelerated=accelerated))
+        provider, ours = seen
+        calls = [(c.operation, c.params) for c in endpoint.calls][-8:]
+        assert ours[:2] == provider[:2], f"{case}: {ours} != {provider} {calls}"
+        # status lines: the provider's words, each change at most once (not every poll's line)
+        assert set(ours[2]) <= set(provider[2]), f"{case}: {ours[2]} not in {provider[2]}"
