@@ -16,7 +16,8 @@ beside Airflow's own floors at the same N (issue 20's goals table).
 - ``failover:N``: two triggerers, N/2 waits each (``async_hooks``), ``kill -9`` of one while
   they wait; every wait must end in the survivor, started once, its deadline kept;
 - ``longlived:NxW``: W waves of N ``async_hooks`` waits through one connection with an
-  assumed role (moto's STS), one triggerer: RSS after each wave and each wave's phases.
+  assumed role (moto's STS), one triggerer: RSS after each wave and each wave's phases (each
+  wave held ``--wave-steady`` seconds).
 
 e.g. ``--rows async_hooks:2000 floor_quiet:2000 floor_datetime:2000 async_hooks:5000
 floor_quiet:5000 async_hooks:10000 floor_quiet:10000 failover:5000 longlived:1000x10``.
@@ -377,17 +378,18 @@ def prepare(ctx: Context, approach: str, dag_id: str, count: int, conn_id: str =
     return Wave(approach, dag_id, count, confs, release)
 
 
-def run_wave(ctx: Context, wave: Wave, sup: int, rss: Sampler | None = None) -> dict[str, Any]:
+def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) -> dict[str, Any]:
     """Post the wave, wait until every trigger started and the start round trips are served,
-    hold ``--steady`` s, release, wait for every run's end. Phases and counters."""
+    hold ``steady`` s (``--steady``), release, wait for every run's end. Phases and counters."""
     args = ctx.args
+    steady = args.steady if steady is None else steady
     runner = ctx.runner_pid(sup)
     cls = TRIGGER_CLASS[wave.approach]
     s0 = snap(ctx, sup, runner)
     started_before = s0.run.started(cls)
     posted = time.time()
     if wave.approach == "floor_datetime":
-        ahead = args.fire_after or (30 + 0.04 * wave.count + args.steady)
+        ahead = args.fire_after or (30 + 0.04 * wave.count + steady)
         wave.at = posted + ahead
         wave.confs = [{"at": iso(wave.at)} for _ in wave.confs]
     run_ids = start_runs(ctx.deployment, wave.dag_id, wave.confs)
@@ -407,7 +409,7 @@ def run_wave(ctx: Context, wave: Wave, sup: int, rss: Sampler | None = None) -> 
     if wave.at is not None:
         hold = wave.at - time.time()
     else:
-        hold = max(start_end, polled) + args.steady - time.time()
+        hold = max(start_end, polled) + steady - time.time()
     if hold > 0:
         time.sleep(hold)
     rss_steady = group_usage(sup)[0]
@@ -540,6 +542,7 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
     for name in ("start", "end"):
         part = result[name]
         part["longest_stall_s"] = longest_stall(probe, part["began"], part["ended"])
+    trigger_logs = trigger_log_facts(ctx, dag_id, count)
     return {
         "approach": approach,
         "label": LABELS[approach],
@@ -547,7 +550,7 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
         "dag_runs": len(wave.confs),
         **{k: v for k, v in result.items() if k != "run_ids"},
         **task_facts(ctx, dag_id),
-        "trigger_logs": trigger_log_facts(ctx, dag_id, count),
+        "trigger_logs": trigger_logs,
         "rss_before_mib": round(rss_before / 2**20, 1),
         "rss_peak_growth_mib": round((sampler.peak - rss_before) / 2**20, 1),
         "api_calls": calls,
@@ -555,7 +558,7 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
         "stalls": probe.get("stalls", []),
         "blocked_warnings": len(whole["blocked"]),
         "blocked_max_s": max(whole["blocked"], default=0.0),
-        "unknown_frames": whole["unknown_frames"],
+        "unknown_frames": whole["unknown_frames"] + trigger_logs["unknown_frames"],
         "deadlocked": whole["deadlocked"],
     }
 
@@ -665,7 +668,7 @@ def measure_longlived(ctx: Context, count: int, waves: int) -> dict[str, Any]:
     per_wave = []
     for index in range(waves):
         wave = prepare(ctx, "async_hooks", dag_id, count, conn_id="moto_role")
-        result = run_wave(ctx, wave, sup)
+        result = run_wave(ctx, wave, sup, steady=ctx.args.wave_steady)
         per_wave.append(
             {
                 "wave": index + 1,
@@ -764,6 +767,7 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=5.0)
     parser.add_argument("--per-run", type=int, default=10, help="waits per DAG run")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds held once started")
+    parser.add_argument("--wave-steady", type=float, default=10.0, help="longlived: per wave")
     parser.add_argument("--quiet", type=float, default=3.0, help="no round trip for this long")
     parser.add_argument("--fire-after", type=float, default=0.0, help="floor_datetime: seconds")
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per wait, at most")
