@@ -2,7 +2,8 @@
 provider's ``run`` and the accelerated one against the same job lifecycles on a scripted AWS
 endpoint speaking the service's protocol (success, each failure acceptor, max attempts, a
 retriable error code, a non-retriable one, no credentials): the same events, the same exception
-types and messages, the same status lines (once per change)."""
+types and messages, the same status lines (once per change). Also runs the one line of docs/airflow.md,
+"Accelerate existing DAGs" (``accelerate()``)."""
 
 from __future__ import annotations
 
