@@ -40,7 +40,7 @@ IN_FLIGHT = 8
 #: Waits told per loop iteration: a chunk of 1,000 (Glue's pages) does not hold the loop at once.
 SETTLE_SLICE = 100
 #: Waits one chunk wakes per loop iteration (a status change or an end): each may build its job.
-WAKE_SLICE = 25
+WAKE_SLICE = 10
 #: Tasks a tick of single describes runs them on (the throttle admits fewer at once by default).
 SINGLE_WORKERS = 1024
 
