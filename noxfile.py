@@ -1,4 +1,5 @@
-"""Sessions: tests (every CPython 3.10-3.13 present), airflow, lint, typing, docs, bench, demo.
+"""Sessions: tests (every CPython 3.10-3.13 present), airflow, airflow_lowest, lint, typing, docs,
+bench, demo.
 
 The README's commands install nox and run these; nothing else needs installing by hand.
 """
@@ -15,7 +16,7 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = False  # a user's machine may have only one Python
 nox.options.download_python = "never"
-nox.options.sessions = ["tests", "airflow", "lint", "typing", "docs"]
+nox.options.sessions = ["tests", "airflow", "airflow_lowest", "lint", "typing", "docs"]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -72,6 +73,41 @@ def airflow(session: nox.Session) -> None:
         "tests/test_public_api.py",
     ]
     session.run("pytest", "-p", "no:cacheprovider", "-W", AIRFLOW_WARNING, *args)
+
+
+#: The lowest Airflow the library supports (pyproject's ``airflow`` extra), which
+#: ``airflow_lowest`` tests. Below it: Airflow 3.1's Task SDK has no ``AirflowNotFoundException``
+#: or ``AirflowException`` in ``airflow.sdk.exceptions`` (the library imports both from there)
+#: and no ``airflow.sdk.conf`` (the documented example uses it); 3.0 has no
+#: ``Connection.async_get``, which the trigger looks connections up with.
+AIRFLOW_LOWEST = "3.2.0"
+#: ``airflow_lowest`` takes no package published after this day: the newest SQLAlchemy (2.1),
+#: pydantic (2.14) and cadwyn (8) break an Airflow released before them, and the constraints
+#: file that pins what it was released with is on GitHub, not PyPI. The first month with
+#: aiohttp 3.14, the library's own floor.
+AIRFLOW_LOWEST_AS_OF = "2026-06-30T00:00:00Z"
+#: Except these, at the newest that resolves, as in every other session: the library's own
+#: dependencies that no Airflow package shares (``AsyncGcpHook`` needs gcloud-aio-storage
+#: 9.6.5's ``api_is_dev``), and the Amazon provider, which users upgrade apart from Airflow
+#: (``accelerate()`` checks the installed provider against its table).
+UNPINNED = ["gcloud-aio-storage", "gcloud-aio-auth", "apache-airflow-providers-amazon"]
+
+
+@nox.session(python="3.11", venv_backend="uv")
+def airflow_lowest(session: nox.Session) -> None:
+    """tests/with_airflow against the lowest supported Airflow (``AIRFLOW_LOWEST``), on one
+    CPython, with packages as of ``AIRFLOW_LOWEST_AS_OF``. A test of what only a later Airflow
+    does says so and is skipped."""
+    if not _present(str(session.python)):
+        session.skip(f"python{session.python} is not installed here")
+    session.install(
+        "--exclude-newer", AIRFLOW_LOWEST_AS_OF,
+        *(f"--exclude-newer-package={name}=2100-01-01T00:00:00Z" for name in UNPINNED),
+        "-e", ".[aws,gcp,airflow]", f"apache-airflow=={AIRFLOW_LOWEST}",
+        "apache-airflow-providers-amazon", *_group("test"),
+    )  # fmt: skip
+    args = session.posargs or ["-m", "not once", "tests/with_airflow"]
+    session.run("pytest", "-p", "no:cacheprovider", *args)
 
 
 #: What Airflow needs for PostgreSQL beside itself: a sync driver and its async engine's.

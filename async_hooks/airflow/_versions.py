@@ -16,12 +16,14 @@ answering each request's own future (``_pending``, keyed by frame id).
 Checked in the ``apache-airflow-core`` wheels' ``airflow/jobs/triggerer_job_runner.py``:
 
 - 3.0.0-3.0.2: no ``TriggerCommsDecoder``; 3.0.3-3.0.6: the locked ``asend`` but no greenback
-  portal (the wake-up above cannot happen; Airflow 3.0 is not supported by this library anyway).
+  portal (the wake-up above cannot happen).
 - 3.1.0-3.1.8 (every 3.1 release): portal + ``asend`` under an ``asyncio.Lock``, one identical
   ``TriggerCommsDecoder``. Affected.
 - 3.2.0: portal + ``asend`` under ``_async_lock``; 3.2.1: the same, with a ``threading.Lock``
   only around the sync ``send``/``_read_frame``. Affected.
 - 3.2.2, 3.3.0-3.3.2: ``_pending`` futures and ``_reader_loop``, no lock. Not affected.
+
+3.0 and 3.1 are below the library's floor (3.2.0) for other reasons; the range is kept whole.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from aiohttp import web
 from async_hooks.airflow import JobWaitError, WaitForJobSensor, WaitForJobTrigger
 from async_hooks.errors import HookConfigError
 
-from ._support import only_event, rebuilt
+from ._support import needs_airflow_3_3, only_event, rebuilt
 
 
 def sense_dag(server, monkeypatch):
@@ -26,6 +26,7 @@ def sense_dag(server, monkeypatch):
     return bag.get_dag("sense_job")
 
 
+@needs_airflow_3_3
 def test_the_scheduler_starts_the_sensor_in_the_triggerer(airflow_db, job_server, monkeypatch):
     from airflow.serialization.serialized_objects import BaseSerialization, DagSerialization
 
@@ -43,6 +44,7 @@ def test_the_scheduler_starts_the_sensor_in_the_triggerer(airflow_db, job_server
     assert args.timeout is not None and args.timeout.total_seconds() > 30  # after its own
 
 
+@needs_airflow_3_3
 async def test_the_rendered_trigger_ends_a_successful_task_in_the_triggerer(
     airflow_db, job_server, monkeypatch
 ):

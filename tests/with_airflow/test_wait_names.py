@@ -12,7 +12,7 @@ import pytest
 from async_hooks.airflow import JobWait, WaitForJobSensor, WaitForJobTrigger
 from async_hooks.errors import HookConfigError
 
-from ._support import only_event
+from ._support import needs_airflow_3_3, only_event
 
 GLUE_KEYWORDS = "job_name, poll_interval, timeout, backoff, max_poll_interval, jitter, coalesce"
 
@@ -90,6 +90,7 @@ def test_templated_values_pass_at_parse():
     assert waiting.wait_kwargs["poll_interval"] == "{{ params.every }}"
 
 
+@needs_airflow_3_3
 async def test_a_templated_kind_is_checked_once_rendered_in_the_triggerer():
     """Which identifiers a wait takes depends on its kind: with the kind a template, they are
     checked in the triggerer, after rendering, with the same message."""
