@@ -2,8 +2,8 @@
 provider's ``run`` and the accelerated one against the same job lifecycles on a scripted AWS
 endpoint speaking the service's protocol (success, each failure acceptor, max attempts, a
 retriable error code, a non-retriable one, no credentials): the same events, the same exception
-types and messages, the same status lines (once per change). Also runs the one line of docs/airflow.md,
-"Accelerate existing DAGs" (``accelerate()``)."""
+types and messages, the same status lines (once per change). Also runs the one line of
+docs/airflow.md, "Accelerate existing DAGs" (``accelerate()``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ from async_hooks.airflow._accelerate._fetch import BATCH_FORMS
 from async_hooks.testing.aws_endpoint import AwsEndpoint, AwsError
 
 from .accelerate_cases import CHECKED, answers, build, table, waiter_of
+
+#: On the first Python present only: the provider's code and ours are the same on every
+#: interpreter, and the whole comparison takes minutes.
+pytestmark = pytest.mark.once
 
 REPORT = accelerate()
 TAKEN = sorted(REPORT.taken)
