@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from async_hooks._core.hook import AsyncBaseHook
+from async_hooks._core.threads import finished
 from async_hooks._core.values import is_finite_number
 from async_hooks._providers import Provider
 from async_hooks._providers import provider as _provider_row
@@ -84,7 +85,7 @@ async def import_off_the_loop(row: Provider) -> None:
             threading.Thread(
                 target=_import, args=(row, future), name="async_hooks-import", daemon=True
             ).start()
-    await asyncio.wrap_future(future)
+    await finished(future)  # polled where a thread may not wake the loop (``_core.threads``)
 
 
 def _import(row: Provider, future: concurrent.futures.Future[Any]) -> None:

@@ -25,6 +25,7 @@ from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._core.progress import STATUS_LOG_LEVEL
 from async_hooks._core.redact import mask_mapping
+from async_hooks._core.threads import THREAD_WAKEUPS
 from async_hooks._core.values import is_finite_number
 from async_hooks._providers import provider
 from async_hooks._result import JobResult
@@ -45,6 +46,7 @@ from async_hooks.airflow._loading import (
 from async_hooks.airflow._pace import resumed_interval
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, plain
 from async_hooks.airflow._settings import hook_class as load_hook_class
+from async_hooks.airflow._versions import thread_wakeups_unsafe
 from async_hooks.connections._airflow import airflow_connection_shared
 from async_hooks.connections._lookup import airflow_looks_up, preset_connections
 from async_hooks.errors import HookConfigError, HookError
@@ -247,6 +249,8 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait, then yield the one event. Cancelling the task running this cancels the wait
         at once; the hook is closed either way (its client with the loop's last user)."""
+        # In this trigger's own task: on Airflow 3.1.0-3.2.1 a thread must not wake the loop.
+        THREAD_WAKEUPS.set(not thread_wakeups_unsafe())
         kind, job_id = self._names()
         if self._start_unknown and self._broken is None:
             derived = self._derived_start()

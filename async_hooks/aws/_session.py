@@ -21,6 +21,7 @@ from botocore.loaders import create_loader
 from botocore.utils import parse_timestamp
 
 from async_hooks._core.redact import learn_secret
+from async_hooks._core.threads import finished
 from async_hooks.errors import HookConfigError
 
 __all__ = ["build_session", "models_loaded"]
@@ -117,7 +118,8 @@ async def models_loaded(service: str) -> None:
         return
     loading = _loading.get(service)
     if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-        loading = _loading[service] = asyncio.wrap_future(_in_a_thread(_load_models, service))
+        reading = finished(_in_a_thread(_load_models, service))
+        loading = _loading[service] = asyncio.ensure_future(reading)
         loading.add_done_callback(functools.partial(_read, service))
     await asyncio.shield(loading)
 

@@ -247,3 +247,31 @@ async def test_on_kill_questions_of_one_cycle_share_one_round_trip(monkeypatch):
     assert states == ["failed"] * 30
     assert len(asked) == 1
     assert (asked[0].dag_id, len(asked[0].run_ids), len(asked[0].task_ids)) == ("d", 30, 3)
+
+
+@pytest.mark.parametrize("unsafe", [True, False])
+async def test_on_airflow_3_1_to_3_2_1_a_trigger_lets_no_thread_wake_its_loop(
+    job_server, monkeypatch, unsafe
+):
+    """Where a thread's wake-up can kill the triggerer's runner (apache/airflow #67380), the
+    trigger's own context says so, and the waits it runs poll their threads' results."""
+    from async_hooks._core.threads import THREAD_WAKEUPS
+    from async_hooks.airflow import _trigger
+
+    seen: list[bool] = []
+
+    class Recording:
+        @staticmethod
+        def log(level: int, message: str, *args: Any) -> None:
+            seen.append(THREAD_WAKEUPS.get())
+
+    monkeypatch.setattr(_trigger, "thread_wakeups_unsafe", lambda: unsafe)
+    monkeypatch.setattr(_trigger, "quietlog", Recording)
+    server = job_server()
+    job = server.create(polls=1)
+    trigger = WaitForJobTrigger(
+        "http", hook_kwargs={"base_url": server.url}, wait_args=[f"/jobs/{job}"], wait_kwargs=QUICK
+    )
+    assert (await only_event(trigger))["status"] == "success"
+    assert seen and set(seen) == {not unsafe}
+    assert THREAD_WAKEUPS.get() is True  # the test's own context is untouched
