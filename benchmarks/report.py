@@ -81,7 +81,8 @@ def _table_scale(rows: list[dict[str, Any]]) -> str:
             f"{ours['cpu_s'] / max(base['cpu_s'], 1e-9):.2f}x the client CPU, "
             f"{ours['rss_per_wait_kib'] / max(base['rss_per_wait_kib'], 1e-9):.1f}x the memory"
             f" per wait, {ours['calls'] / max(base['calls'], 1):.2f}x the API calls, "
-            f"{ours['wall_s'] / base['wall_s']:.2f}x the wall time"
+            f"{ours['wall_s'] / base['wall_s']:.2f}x the wall time, a loop-lag p99 of"
+            f" {ours['lag_p99_ms']:.0f} ms against {base['lag_p99_ms']:.0f} ms"
         )
     return "\n".join(lines) + ("\n\n" + "\n".join(ratios) if ratios else "")
 
