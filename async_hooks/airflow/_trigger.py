@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -170,6 +171,18 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         self._hook_class = load_hook_class(self.provider)
         self.hook_kwargs = encode_hook_kwargs(self.provider, hook_kwargs or {})
         self._settle()
+
+    def get_template_env(self, dag: Any = None) -> Any:
+        """Airflow's environment for a trigger's templates, one per process, compiling each
+        template source once: the triggerer renders a trigger's templated fields when it starts
+        it, building a new environment and compiling every string anew for each of thousands of
+        triggers whose templates are the same few strings (``{{ dag_run.conf[...] }}``)."""
+        if dag is not None:
+            return super().get_template_env(dag)
+        global _template_env
+        if _template_env is None:
+            _template_env = _compiling_once(super().get_template_env())
+        return _template_env
 
     @property
     def hook_class(self) -> type[AsyncBaseHook]:
@@ -446,3 +459,23 @@ class _StatusLog:
 
 
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument
+
+#: How many distinct template sources the shared environment keeps compiled.
+TEMPLATES_KEPT = 1024
+_template_env: Any = None
+
+
+def _compiling_once(env: Any) -> Any:
+    """``env`` whose ``from_string`` keeps its last ``TEMPLATES_KEPT`` compiled templates (a
+    compiled template is immutable and renders any context)."""
+    original = env.from_string
+    compiled = functools.lru_cache(maxsize=TEMPLATES_KEPT)(original)
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        if isinstance(source, str) and globals is None and template_class is None:
+            return compiled(source)
+        return original(source, globals, template_class)
+
+    from_string.cache_info = compiled.cache_info  # type: ignore[attr-defined]
+    env.from_string = from_string
+    return env

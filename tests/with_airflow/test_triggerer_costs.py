@@ -276,3 +276,27 @@ async def test_on_airflow_3_1_to_3_2_1_a_trigger_lets_no_thread_wake_its_loop(
     assert (await asyncio.ensure_future(only_event(trigger)))["status"] == "success"
     assert seen and set(seen) == {not unsafe}
     assert THREAD_WAKEUPS.get() is True  # no other task's context is touched
+
+
+def test_a_template_many_triggers_share_is_compiled_once_and_renders_each_context():
+    """The triggerer renders each trigger's templated fields with a fresh environment; ours
+    shares one that keeps compiled templates, so 2,000 sensors of one DAG compile a few
+    strings, not 4,000."""
+    from async_hooks.airflow import _trigger
+
+    def started(run: str) -> WaitForJobTrigger:
+        trigger = WaitForJobTrigger(
+            "http",
+            hook_kwargs={"base_url": "http://example.invalid"},
+            wait_args=["{{ params.job }}"],
+            wait_kwargs={"timeout": 60},
+        )
+        trigger.template_fields = ("wait_args",)
+        trigger.render_template_fields(context={"params": {"job": run}})
+        return trigger
+
+    before = _trigger._template_env.from_string.cache_info() if _trigger._template_env else None
+    first, second = started("/jobs/1"), started("/jobs/2")
+    assert (first.wait_args, second.wait_args) == (["/jobs/1"], ["/jobs/2"])
+    info = _trigger._template_env.from_string.cache_info()
+    assert info.hits >= (before.hits if before else 0) + 1
