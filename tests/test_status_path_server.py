@@ -154,3 +154,43 @@ def test_the_capture_leaves_an_answer_of_another_protocol_to_botocore():
     outside = {"status_code": 200, "body": b'{"tasks": []}', "headers": {}}
     capture_body(operation_model=json_operation, response_dict=outside)  # no capture() here
     assert outside["body"] == b'{"tasks": []}'
+
+
+async def test_a_kind_on_a_query_protocol_is_parsed_by_botocore(moto_server, monkeypatch):
+    """A kind registered on an XML (query protocol) service waits as before: the capture leaves
+    its answers to botocore, and no status reader is built for it (moto's ELBv2)."""
+    from async_hooks.aws import JobKind, kinds
+
+    kind = JobKind(
+        name="target-group",
+        service="elbv2",
+        describe="describe_target_groups",
+        id_param="TargetGroupArns",
+        id_is_list=True,
+        item_path="TargetGroups",
+        item_id_path="TargetGroupArn",
+        status_path="TargetType",
+        success=frozenset({"instance"}),
+        failure=frozenset({"lambda"}),
+        batch_describe="describe_target_groups",
+        batch_max=20,
+    )
+    monkeypatch.setitem(kinds._REGISTRY, kind.name, kind)
+    async with _hook(moto_server.url) as hook:
+        vpc = (await hook.call("ec2", "create_vpc", CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
+        arns = []
+        for n in range(3):
+            made = await hook.call(
+                "elbv2", "create_target_group", Name=f"tg-{n}", Protocol="HTTP", Port=80,
+                VpcId=vpc,
+            )  # fmt: skip
+            arns.append(made["TargetGroups"][0]["TargetGroupArn"])
+        results = [
+            await hook.wait_for_job("target-group", arn, poll_interval=0.01, timeout=30)
+            for arn in arns
+        ]
+        answer = await hook.call("elbv2", "describe_target_groups", TargetGroupArns=arns[:1])
+        readers = hook._planner._readers._cache
+    assert all(r.succeeded for r in results)
+    assert results[0].response == answer["TargetGroups"][0]
+    assert not readers  # every answer was botocore's
