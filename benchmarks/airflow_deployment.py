@@ -90,6 +90,7 @@ DEFAULT_ROWS = [
 LABELS = {
     "async_hooks": "async_hooks WaitForJobSensor (starts in the triggerer)",
     "provider": "Amazon provider GlueJobSensor(deferrable=True)",
+    "provider_accelerated": "the same provider DAG, accelerate() in airflow_local_settings.py",
     "floor_datetime": "floor: Airflow DateTimeSensorAsync(start_from_trigger=True)",
     "floor_quiet": f"floor: quiet trigger, TaskSuccessEvent with a {PAD}-byte XCom",
     "failover": "async_hooks, 2 triggerers, kill -9 of one mid-wait",
@@ -99,6 +100,7 @@ LABELS = {
 TRIGGER_CLASS = {
     "async_hooks": "WaitForJobTrigger",
     "provider": "GlueJobCompleteTrigger",
+    "provider_accelerated": "GlueJobCompleteTrigger",
     "floor_datetime": "DateTimeTrigger",
     "floor_quiet": "QuietMomentTrigger",
 }
@@ -343,11 +345,14 @@ def prepare(ctx: Context, approach: str, dag_id: str, count: int, conn_id: str =
     args, airflow = ctx.args, ctx.deployment
     per_run = min(args.per_run, count)
     dag_file = ctx.dags / f"bench_{dag_id}.py"
-    if approach in ("async_hooks", "provider"):
+    if approach in GLUE:
         airflow.moto.set_transition("glue::job_run", {"progression": "manual", "times": NEVER})
         runs = make_runs(airflow, f"{dag_id}-{time.time_ns() % 10**6}", count)
         confs = [{"runs": runs[k : k + per_run]} for k in range(0, count, per_run)]
-        source = ROW_DAG.format(dag_id=dag_id, per_run=per_run, approach=approach, poll=args.poll)
+        # provider_accelerated: the provider row's DAG, unchanged (accelerate() is in the
+        # deployment's airflow_local_settings.py, run_row)
+        same = "provider" if approach == "provider_accelerated" else approach
+        source = ROW_DAG.format(dag_id=dag_id, per_run=per_run, approach=same, poll=args.poll)
         if conn_id != "moto":
             source = source.replace('"conn_id": "moto"', f'"conn_id": "{conn_id}"')
 
@@ -447,7 +452,7 @@ def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) ->
     }
 
 
-GLUE = ("async_hooks", "provider")
+GLUE = ("async_hooks", "provider", "provider_accelerated")
 
 
 def describes(ctx: Context) -> int:
@@ -461,7 +466,7 @@ def wait_polled(ctx: Context, wave: Wave, before: int) -> float:
     describe per job name (the coalesced waits list a job's runs in one call) or, for the
     provider's triggers, one per wait. The wall time it was seen."""
     jobs = {run[0] for conf in wave.confs for run in conf.get("runs", ())}
-    need = before + (wave.count if wave.approach == "provider" else len(jobs))
+    need = before + (wave.count if wave.approach == "provider" else len(jobs))  # accelerated: batch
     ctx.deployment.wait_until(
         lambda: describes(ctx) >= need, timeout=ctx.args.limit, what="every wait to poll"
     )
@@ -528,12 +533,13 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
     dag_id = f"{approach}_{count}"
     wave = prepare(ctx, approach, dag_id, count)
     probe_run, stop = ctx.start_probe(sup, dag_id)
-    rss_before = group_usage(sup)[0]
+    rss_before, cpu_before = group_usage(sup)
     sampler = Sampler(sup)
     sampler.start()
     airflow.moto.reset_counts()
     result = run_wave(ctx, wave, sup)
     calls = airflow.moto.counts()
+    cpu_wave = group_usage(sup)[1] - cpu_before  # the whole wave, steady window too
     probe = ctx.stop_probe(probe_run, stop)
     sampler.done.set()
     sampler.join()
@@ -553,6 +559,7 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
         "trigger_logs": trigger_logs,
         "rss_before_mib": round(rss_before / 2**20, 1),
         "rss_peak_growth_mib": round((sampler.peak - rss_before) / 2**20, 1),
+        "cpu_triggerer_wave_s": round(cpu_wave, 1),
         "api_calls": calls,
         "lag_probe": {k: v for k, v in probe.items() if k != "stalls"},
         "stalls": probe.get("stalls", []),
@@ -721,6 +728,19 @@ def parse_row(spec: str) -> tuple[str, int, int]:
     return kind, int(size), waves
 
 
+ACCELERATE = """from async_hooks.airflow import accelerate
+
+accelerate()  # the Amazon provider's deferrable triggers run on async_hooks
+"""
+
+
+def local_settings() -> Path:
+    """A directory holding an ``airflow_local_settings.py`` of the documented one line."""
+    folder = Path(tempfile.mkdtemp(prefix="async-hooks-bench-settings-"))
+    (folder / "airflow_local_settings.py").write_text(ACCELERATE)
+    return folder
+
+
 def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
     """One row in a deployment of its own: no row inherits another's imports or memory. Its
     logs stay (``logs`` in the row); PostgreSQL's data directory goes."""
@@ -730,6 +750,8 @@ def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
     (dags / "probe_dag.py").write_text(PROBE_DAG.format())
     # The triggerer imports lag_probe and quiet_floor; the caller's PYTHONPATH stays behind them.
     path = [str(dags), *filter(None, [os.environ.get("PYTHONPATH")])]
+    if kind == "provider_accelerated":  # every component imports it at start
+        path.insert(0, str(local_settings()))
     env = {**ENV, "PYTHONPATH": os.pathsep.join(path)}
     base = Path(tempfile.mkdtemp(prefix=f"async-hooks-bench-{kind}-{count}-"))
     began = time.monotonic()
