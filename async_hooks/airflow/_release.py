@@ -10,14 +10,17 @@ heartbeat, and the scheduler may hand every trigger to another triggerer.
 So a loop's ``WaitForJobTrigger``s take turns: at most ``slice_size()`` events are released into
 the runner's queue until the runner has taken them (its queue is empty again, which happens when
 it builds its next message to the supervisor); then the next slice goes. Events that do not end
-together never wait. The runner's queue is found from the trigger's own task (Airflow's
-``run_trigger``); where it cannot be found (``dag.test()``, another Airflow) nothing is paced.
+together never wait. The runner's queue is found up the call stack of the trigger's ``run``
+(Airflow's ``run_trigger`` iterates it); where it cannot be found (``dag.test()``, another
+Airflow) nothing is paced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import sys
+import types
 import weakref
 from typing import Any
 
@@ -35,6 +38,9 @@ _CHECK_EVERY = 0.05
 #: A slice the runner has not taken by then (a trigger cancelled mid-event) no longer holds the
 #: next one back.
 _GIVE_UP_AFTER = 60.0
+
+#: How far up the call stack ``run_trigger`` may be from the trigger's ``run``.
+_FRAMES_UP = 40
 
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventGate] = (
     weakref.WeakKeyDictionary()
@@ -152,13 +158,18 @@ def gate() -> EventGate:
 
 
 def _runner_queue() -> collections.deque[Any] | None:
-    """The trigger runner's outbound event queue, from the coroutine running this trigger
-    (``TriggerRunner.run_trigger``); ``None`` outside a triggerer."""
-    task = asyncio.current_task()
-    coro = task.get_coro() if task is not None else None
-    frame = getattr(coro, "cr_frame", None)
-    runner = frame.f_locals.get("self") if frame is not None else None
-    if type(runner).__name__ != "TriggerRunner":
-        return None
-    events = getattr(runner, "events", None)
-    return events if isinstance(events, collections.deque) else None
+    """The trigger runner's outbound event queue, from the frame of Airflow's
+    ``TriggerRunner.run_trigger`` that is iterating this trigger's ``run()`` (up the call
+    stack: greenback's portal wraps the task's own coroutine, so the task cannot tell);
+    ``None`` outside a triggerer."""
+    frame: types.FrameType | None = sys._getframe(1)
+    for _ in range(_FRAMES_UP):
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "run_trigger":
+            runner = frame.f_locals.get("self")
+            events = getattr(runner, "events", None)
+            if type(runner).__name__ == "TriggerRunner" and isinstance(events, collections.deque):
+                return events
+        frame = frame.f_back
+    return None

@@ -180,14 +180,14 @@ def test_only_fields_that_hold_a_template_are_rendered_and_airflow_keeps_that():
 
 
 async def test_events_that_end_together_reach_the_runner_in_slices(job_server, monkeypatch):
-    """Airflow's own runner (``TriggerRunner.run_trigger``) runs 60 triggers whose jobs end at
-    the same poll; its ``process_trigger_events`` drains its queue once per cycle, as it does
+    """Airflow's own runner (``TriggerRunner.run_trigger``, with greenback's portal, as in a
+    triggerer: it hides the runner from the task) runs 60 triggers whose jobs end at the same
+    poll; its ``process_trigger_events`` drains its queue once per cycle, as it does
     before each message to the supervisor. With a 1.5 s health threshold a slice is 10 events:
     no cycle carries more, and every event arrives."""
     from airflow.jobs.triggerer_job_runner import TriggerRunner
 
     monkeypatch.setenv("AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD", "1.5")
-    monkeypatch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
     assert _release.slice_size() == 10
     server = job_server()
     jobs = [server.create(polls=2) for _ in range(60)]
