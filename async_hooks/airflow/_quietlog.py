@@ -22,7 +22,9 @@ import queue
 import threading
 from typing import Any
 
-__all__ = ["MAX_PENDING", "flush", "log"]
+from async_hooks._result import JobResult
+
+__all__ = ["MAX_PENDING", "StatusLog", "flush", "log"]
 
 logger = logging.getLogger("async_hooks")
 
@@ -87,3 +89,20 @@ def _write() -> None:
             _state["dropped"] -= dropped
         if dropped:
             logger.warning("%d trigger log lines dropped: the log channel was full", dropped)
+
+
+class StatusLog:
+    """A wait's ``on_status``: the changes that tell something, logged from the writer thread
+     in the trigger's context, never awaited. Not the first status (the job was
+    found as it was) nor a success (Airflow's own "Trigger fired event" line says it)."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+    def __call__(self, job: JobResult) -> None:
+        before, self.last = self.last, job.status
+        if before is None or job.succeeded:
+            return
+        log(logging.INFO, "%s job %s: %s -> %s", job.kind, job.job_id, before, job.status)

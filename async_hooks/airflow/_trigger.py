@@ -13,9 +13,7 @@ mistake fails the task before it defers.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -29,11 +27,9 @@ from async_hooks._core.redact import mask_mapping
 from async_hooks._core.threads import THREAD_WAKEUPS
 from async_hooks._core.values import is_finite_number
 from async_hooks._providers import provider
-from async_hooks._result import JobResult
 from async_hooks.airflow import _quietlog as quietlog
 from async_hooks.airflow import _release as release
 from async_hooks.airflow._cancel import cancel_method, cancel_remote, task_ended
-from async_hooks.airflow._comms import kept_start_bounded
 from async_hooks.airflow._events import WaitOutcome
 from async_hooks.airflow._loading import (
     check_wait_arguments,
@@ -47,6 +43,8 @@ from async_hooks.airflow._loading import (
 from async_hooks.airflow._pace import resumed_interval
 from async_hooks.airflow._settings import decode_hook_kwargs, encode_hook_kwargs, plain
 from async_hooks.airflow._settings import hook_class as load_hook_class
+from async_hooks.airflow._start import derived_start, wait_with_kept_start
+from async_hooks.airflow._templates import shared_env
 from async_hooks.airflow._versions import thread_wakeups_unsafe
 from async_hooks.connections._airflow import airflow_connection_shared
 from async_hooks.connections._lookup import airflow_looks_up, preset_connections
@@ -69,17 +67,13 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
     travel with the trigger, so a trigger the triggerer re-creates after a restart keeps the
     wait's deadline (``started_at + timeout``) and its back-off instead of starting over. A
     trigger the scheduler starts itself (``WaitForJobSensor``) has no ``started_at`` in its row:
-    the sensor passes ``deferral_span``, the seconds Airflow adds to the deferral's time to make
-    the task's ``trigger_timeout``, which the runner hands every trigger as ``timeout_after``
-    and which survives a failover in the task's row; the start is ``timeout_after -
-    deferral_span``, with no round trip to Airflow. (A row without it, from an older sensor,
-    keeps the start in an XCom of the task's try instead.)
+    it takes it from Airflow's ``timeout_after`` less the sensor's ``deferral_span``
+    (``_start.py``), with no round trip to Airflow.
 
     Events are small (``include_response=True`` adds the provider's whole describe answer);
-    ``push_result=False`` (the sensor's ``do_xcom_push=False``) ends a successful task in the
-    triggerer with no XCom at all. Status changes are logged from a thread, never on the loop.
-    When thousands of waits end in one tick, their events go to Airflow in slices, one per
-    runner cycle (``_release.py``), so its supervisor never looks deadlocked.
+    ``push_result=False`` (the sensor's ``do_xcom_push=False``) ends a successful task with no
+    XCom. Status lines go through one writer thread (``_quietlog.py``); events ending together
+    go to Airflow in slices, one per runner cycle (``_release.py``).
 
     ``cancel_on_kill=True`` stops the remote job (``hook.cancel_job`` and kin) when the task
     really ended by a user's action, or when the wait's own deadline passed; never when the
@@ -179,10 +173,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         triggers whose templates are the same few strings (``{{ dag_run.conf[...] }}``)."""
         if dag is not None:
             return super().get_template_env(dag)
-        global _template_env
-        if _template_env is None:
-            _template_env = _compiling_once(super().get_template_env())
-        return _template_env
+        return shared_env(super().get_template_env)
 
     @property
     def hook_class(self) -> type[AsyncBaseHook]:
@@ -266,7 +257,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         THREAD_WAKEUPS.set(not thread_wakeups_unsafe())
         kind, job_id = self._names()
         if self._start_unknown and self._broken is None:
-            derived = self._derived_start()
+            derived = derived_start(getattr(self, "timeout_after", None), self.deferral_span)
             if derived is not None:
                 self.started_at, self._start_unknown = derived, False
         outcome = WaitOutcome(
@@ -278,7 +269,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         )
         if self._start_unknown:
             self._start_unknown = False
-            payload = await self._wait_kept(outcome)
+            payload = await wait_with_kept_start(self, outcome)  # a row without a span
         else:
             payload = await self._wait(outcome)
         if payload["status"] != "success":  # the whole reason: the event carries its start
@@ -291,44 +282,6 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             yield self._event(payload)
         finally:
             turns.sent()
-
-    def _derived_start(self) -> float | None:
-        """When the wait began, from Airflow's ``timeout_after`` and the sensor's span; ``None``
-        where either is missing."""
-        after = getattr(self, "timeout_after", None)
-        if self.deferral_span is None or not isinstance(after, dt.datetime):
-            return None
-        if after.tzinfo is None:  # Airflow's UTC, without its zone
-            after = after.replace(tzinfo=dt.timezone.utc)
-        return after.timestamp() - float(self.deferral_span)
-
-    async def _wait_kept(self, outcome: WaitOutcome) -> dict[str, Any]:
-        """Wait at once, from now, while the start this try kept is looked up (and, for the
-        first trigger of the try, written): a thousand triggers started together must not wait
-        for a thousand round trips to Airflow before their first poll. A start found earlier
-        moves the deadline back, and the wait ends there."""
-        waiting = asyncio.ensure_future(self._wait(outcome))
-        looking = kept_start_bounded(self.task_instance, self.started_at)  # never cancelled
-        try:
-            either: set[asyncio.Future[Any]] = {waiting, looking}
-            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if waiting.done():
-                return waiting.result()
-            kept = looking.result()
-            if kept is None or kept >= self.started_at:
-                return await waiting
-            self.started_at = outcome.started_at = kept
-            if self.deadline is None:
-                return await waiting
-            done, _ = await asyncio.wait({waiting}, timeout=max(0.0, self.deadline - time.time()))
-            if done:
-                return waiting.result()
-            waiting.cancel()
-            await asyncio.gather(waiting, return_exceptions=True)
-            await self._cancel_at_deadline()
-            return outcome.deadline(time.time(), self.timeout)
-        finally:
-            waiting.cancel()
 
     def _event(self, payload: dict[str, Any]) -> TriggerEvent:
         """The event: with ``end_from_trigger`` a success ends the task here, its result the
@@ -364,7 +317,7 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         # DEBUG: a thousand triggers logging at once through a blocking handler (the runner's
         # log socket to its busy supervisor) would hold the loop every trigger shares.
         STATUS_LOG_LEVEL.set(logging.DEBUG)  # in this trigger's own task: no one else's
-        kwargs["on_status"] = _StatusLog()
+        kwargs["on_status"] = quietlog.StatusLog()
         try:
             hook = await self._build_hook()
             outcome.mask = hook._redact
@@ -441,41 +394,4 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             return None, None
 
 
-class _StatusLog:
-    """A wait's ``on_status``: the changes that tell something, logged from the writer thread
-    (``_quietlog``) in the trigger's context, never awaited. Not the first status (the job was
-    found as it was) nor a success (Airflow's own "Trigger fired event" line says it)."""
-
-    __slots__ = ("last",)
-
-    def __init__(self) -> None:
-        self.last: str | None = None
-
-    def __call__(self, job: JobResult) -> None:
-        before, self.last = self.last, job.status
-        if before is None or job.succeeded:
-            return
-        quietlog.log(logging.INFO, "%s job %s: %s -> %s", job.kind, job.job_id, before, job.status)
-
-
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument
-
-#: How many distinct template sources the shared environment keeps compiled.
-TEMPLATES_KEPT = 1024
-_template_env: Any = None
-
-
-def _compiling_once(env: Any) -> Any:
-    """``env`` whose ``from_string`` keeps its last ``TEMPLATES_KEPT`` compiled templates (a
-    compiled template is immutable and renders any context)."""
-    original = env.from_string
-    compiled = functools.lru_cache(maxsize=TEMPLATES_KEPT)(original)
-
-    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
-        if isinstance(source, str) and globals is None and template_class is None:
-            return compiled(source)
-        return original(source, globals, template_class)
-
-    from_string.cache_info = compiled.cache_info  # type: ignore[attr-defined]
-    env.from_string = from_string
-    return env

@@ -5,7 +5,10 @@ runner has started every trigger (counted inside the triggerer by
 ends in the triggerer (no worker slot) with a small event, the sensors asked Airflow's
 supervisor nothing at start (their deadline comes from the task instance's ``trigger_timeout``,
 not from an XCom they read and write), and Airflow logged no reply to an unknown request frame
-(the mark of a look-up cancelled after it was sent)."""
+(the mark of a look-up cancelled after it was sent). Their events reach the supervisor in
+slices: with ``runner_health_check_threshold`` at ``HEALTH_S`` a slice is ``SLICE`` events, and
+no ``handle_events`` sees more than two, where all ``WAITS`` would come in one or two batches
+unpaced."""
 
 from __future__ import annotations
 
@@ -30,12 +33,16 @@ EVENT_CAP = 1024
 #: The supervisor requests that keep a wait's start in an XCom.
 START_ROUND_TRIPS = ("GetXCom", "SetXCom")
 TRIGGER = "WaitForJobTrigger"
+#: The runner's health threshold here, and the slice it makes (``_release.slice_size``).
+HEALTH_S = 15
+SLICE = 100
 
 
 @dataclass
 class Seen:
     started_s: float
     ended_s: float
+    batches: list[int]
     requests: dict[str, int]
     states: dict[str | None, int]
     worker_slots: int
@@ -71,6 +78,7 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seen]:
         "AIRFLOW__TRIGGERER__CAPACITY": "5000",
         "AIRFLOW__TRIGGERER__MAX_TRIGGER_TO_SELECT_PER_LOOP": "1000",
         "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "1000",
+        "AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD": str(HEALTH_S),
     }
     counters = base / "counters"
     try:
@@ -122,6 +130,7 @@ def _play(airflow: AirflowDeployment, dags: Path, counters: Path) -> Seen:
     ended_s = time.monotonic() - released
     time.sleep(tc.DUMP_EVERY * 2.2)  # the counters' last writing covers the end
     requests = tc.supervisor(counters, triggerer).requests()
+    batches = [n for _, n, _ in tc.supervisor(counters, triggerer).batches()]
     rows = airflow.sql(
         "select state, count(*), count(queued_dttm) from task_instance where dag_id = %s"
         " group by state",
@@ -143,6 +152,7 @@ def _play(airflow: AirflowDeployment, dags: Path, counters: Path) -> Seen:
     seen = Seen(
         started_s=started_s,
         ended_s=ended_s,
+        batches=batches,
         requests=requests,
         states={state: n for state, n, _ in rows},
         worker_slots=sum(q for _, _, q in rows),
@@ -155,7 +165,8 @@ def _play(airflow: AirflowDeployment, dags: Path, counters: Path) -> Seen:
         f"\n{WAITS} sensors in one triggerer: all started and settled {started_s:.1f} s after"
         f" posting, all ended {ended_s:.1f} s after release; supervisor round trips {requests};"
         f" XCom keys {keys}; return_value bytes max {max(sizes, default=0)}; unknown frames"
-        f" {seen.unknown_frames}; 'appears deadlocked' {seen.deadlocked}; trigger log lines"
+        f" {seen.unknown_frames}; 'appears deadlocked' {seen.deadlocked}; events per"
+        f" handle_events {batches}; trigger log lines"
         f" {trigger_logs['levels']}"
     )
     return seen
@@ -188,3 +199,12 @@ def test_events_are_small_and_no_reply_is_orphaned(seen: Seen) -> None:
     assert set(seen.xcom_keys) == {"return_value"}, seen.xcom_keys
     assert seen.unknown_frames == 0
     assert seen.deadlocked == 0
+
+
+@pytest.mark.timeout(1200)
+def test_events_ending_together_reach_the_supervisor_in_slices(seen: Seen) -> None:
+    from async_hooks.airflow._release import slice_size
+
+    assert slice_size(HEALTH_S) == SLICE
+    assert sum(seen.batches) == WAITS, seen.batches
+    assert max(seen.batches) <= 2 * SLICE, seen.batches

@@ -221,7 +221,7 @@ async def test_a_start_kept_by_an_earlier_trigger_moves_the_deadline_back(job_se
     that the try began 59.5 s ago, so a 60 s wait ends half a second later."""
     import time
 
-    from async_hooks.airflow import _trigger
+    from async_hooks.airflow import _start
 
     server = job_server()
     job = server.create(polls=10_000)  # still running whenever it is polled
@@ -232,7 +232,7 @@ async def test_a_start_kept_by_an_earlier_trigger_moves_the_deadline_back(job_se
     def kept_long_ago(ti, now):  # as the real one: a future the trigger never cancels
         return asyncio.ensure_future(long_ago(now))
 
-    monkeypatch.setattr(_trigger, "kept_start_bounded", kept_long_ago)
+    monkeypatch.setattr(_start, "kept_start_bounded", kept_long_ago)
     trigger = WaitForJobTrigger(  # no started_at, on a running loop: as the scheduler starts it
         "http",
         hook_kwargs={"base_url": server.url},

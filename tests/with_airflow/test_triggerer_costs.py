@@ -136,12 +136,12 @@ async def test_a_triggerer_started_wait_takes_its_start_from_timeout_after(job_s
     """As the scheduler starts it: no ``started_at``; the runner sets ``timeout_after`` (the
     task's ``trigger_timeout``). Its try began 59.5 s ago, so a 60 s wait times out half a
     second later, without looking anything up in Airflow."""
-    from async_hooks.airflow import _trigger
+    from async_hooks.airflow import _start
 
     def no_lookup(ti, now):
         raise AssertionError("the start was looked up although timeout_after gives it")
 
-    monkeypatch.setattr(_trigger, "kept_start_bounded", no_lookup)
+    monkeypatch.setattr(_start, "kept_start_bounded", no_lookup)
     server = job_server()
     job = server.create(polls=10_000)  # running whenever it is polled
     trigger = WaitForJobTrigger(  # on a running loop, with no started_at
@@ -260,13 +260,11 @@ async def test_on_airflow_3_1_to_3_2_1_a_trigger_lets_no_thread_wake_its_loop(
 
     seen: list[bool] = []
 
-    class Recording:
-        @staticmethod
-        def log(level: int, message: str, *args: Any) -> None:
-            seen.append(THREAD_WAKEUPS.get())
+    def log(level: int, message: str, *args: Any) -> None:
+        seen.append(THREAD_WAKEUPS.get())
 
     monkeypatch.setattr(_trigger, "thread_wakeups_unsafe", lambda: unsafe)
-    monkeypatch.setattr(_trigger, "quietlog", Recording)
+    monkeypatch.setattr(_quietlog, "log", log)
     server = job_server()
     job = server.create(polls=1)
     trigger = WaitForJobTrigger(
@@ -282,7 +280,7 @@ def test_a_template_many_triggers_share_is_compiled_once_and_renders_each_contex
     """The triggerer renders each trigger's templated fields with a fresh environment; ours
     shares one that keeps compiled templates, so 2,000 sensors of one DAG compile a few
     strings, not 4,000."""
-    from async_hooks.airflow import _trigger
+    from async_hooks.airflow import _templates
 
     def started(run: str) -> WaitForJobTrigger:
         trigger = WaitForJobTrigger(
@@ -295,8 +293,8 @@ def test_a_template_many_triggers_share_is_compiled_once_and_renders_each_contex
         trigger.render_template_fields(context={"params": {"job": run}})
         return trigger
 
-    before = _trigger._template_env.from_string.cache_info() if _trigger._template_env else None
+    before = _templates._template_env.from_string.cache_info() if _templates._template_env else None
     first, second = started("/jobs/1"), started("/jobs/2")
     assert (first.wait_args, second.wait_args) == (["/jobs/1"], ["/jobs/2"])
-    info = _trigger._template_env.from_string.cache_info()
+    info = _templates._template_env.from_string.cache_info()
     assert info.hits >= (before.hits if before else 0) + 1
