@@ -9,7 +9,9 @@ beside Airflow's own floors at the same N (issue 20's goals table).
 
 - ``APPROACH:N``: N waits ending together in ONE triggerer. APPROACH is ``async_hooks``
   (``WaitForJobSensor``, started in the triggerer), ``provider`` (the Amazon provider's
-  ``GlueJobSensor(deferrable=True)``), ``floor_datetime`` (Airflow's own
+  ``GlueJobSensor(deferrable=True)``), ``provider_accelerated`` (the provider row's DAG,
+  unchanged, in a deployment whose every component has ``accelerate()`` in its
+  ``airflow_local_settings.py``), ``floor_datetime`` (Airflow's own
   ``DateTimeSensorAsync(start_from_trigger=True, end_from_trigger=True)``) or ``floor_quiet`` (a
   trigger that only sleeps until released, then ends with ``TaskSuccessEvent`` carrying a
   600-byte ``return_value``; no log lines of its own);
