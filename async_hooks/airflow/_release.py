@@ -1,4 +1,4 @@
-"""Events released in slices, one slice per trigger-runner cycle.
+"""Events released in slices: at most one slice on its way to Airflow's supervisor at once.
 
 Airflow's triggerer runner sends every event queued since its last cycle in one message; its
 supervisor then persists them one database transaction each (13-25 ms an event measured on two
@@ -7,9 +7,9 @@ one tick, that is one ~100 s ``handle_events``: past ``runner_health_check_thres
 default) the supervisor logs "TriggerRunner subprocess event loop appears deadlocked", skips its
 heartbeat, and the scheduler may hand every trigger to another triggerer.
 
-So a loop's ``WaitForJobTrigger``s take turns: at most ``slice_size()`` events are released into
-the runner's queue until the runner has taken them (its queue is empty again, which happens when
-it builds its next message to the supervisor); then the next slice goes. Events that do not end
+So a loop's ``WaitForJobTrigger``s take turns: at most ``slice_size()`` events are on their way
+at once (released and not yet taken by the runner into its next message to the supervisor);
+each message the runner sends makes room for as many more. Events that do not end
 together never wait. The runner's queue is found up the call stack of the trigger's ``run``
 (Airflow's ``run_trigger`` iterates it); where it cannot be found (``dag.test()``, another
 Airflow) nothing is paced.
@@ -33,10 +33,9 @@ PER_EVENT_SECONDS = 0.025
 _SLICES_PER_BATCH = 2
 #: Share of the health threshold one ``handle_events`` may take.
 _SHARE = 1 / 3
-#: How often a waiting slice checks whether the runner took the last one.
+#: How often waiting events look whether the runner took some into a message.
 _CHECK_EVERY = 0.05
-#: A slice the runner has not taken by then (a trigger cancelled mid-event) no longer holds the
-#: next one back.
+#: A window that has not moved for this long (a trigger cancelled mid-event) is cleared.
 _GIVE_UP_AFTER = 60.0
 
 #: How far up the call stack ``run_trigger`` may be from the trigger's ``run``.
@@ -72,7 +71,12 @@ def _health_threshold() -> float:
 
 
 class EventGate:
-    """One loop's turns: ``await turn()`` before yielding an event, ``sent()`` once yielded."""
+    """One loop's window of events on their way to the supervisor: ``await turn()`` before
+    yielding an event, ``sent()`` once it is yielded (then in the runner's queue).
+
+    An event is on its way from its turn until the runner takes it from its queue into a
+    message. At most ``size`` are on their way at once, so no message carries more; each
+    message the runner sends makes room for as many more, which go into the next one."""
 
     __slots__ = ("_queue", "_size", "_waiting", "_watch", "admitted", "sent_count", "since")
 
@@ -80,13 +84,13 @@ class EventGate:
         self._queue, self._size = queue, size
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self._watch: asyncio.Task[None] | None = None
-        self.admitted = 0  # in the current slice
-        self.sent_count = 0  # of the current slice, in the runner's queue or beyond
-        self.since = 0.0  # when the current slice filled (loop time)
+        self.admitted = 0  # events given their turn
+        self.sent_count = 0  # of those, yielded: in the runner's queue or beyond
+        self.since = 0.0  # when the window last moved (loop time)
 
     def __repr__(self) -> str:
         return (
-            f"<EventGate slice={self._size} admitted={self.admitted} sent={self.sent_count}"
+            f"<EventGate window={self._size} on_their_way={self._on_their_way()}"
             f" waiting={len(self._waiting)}>"
         )
 
@@ -94,14 +98,13 @@ class EventGate:
         """Return when this trigger's event may be released."""
         if self._queue is None:
             return
-        if not self._waiting:
-            self._next_if_taken()
-            if self.admitted < self._size:
-                self._admit()
-                return
+        if not self._waiting and self._room() > 0:
+            self._admit()
+            return
         future = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
         if self._watch is None or self._watch.done():
+            self.since = asyncio.get_running_loop().time()
             self._watch = asyncio.ensure_future(self._release())
         try:
             await future
@@ -116,20 +119,16 @@ class EventGate:
         """The admitted event is in the runner's queue (or never will be)."""
         self.sent_count += 1
 
+    def _on_their_way(self) -> int:
+        """Events admitted and not yet yielded, and those in the runner's queue (any
+        trigger's: the message carries them all)."""
+        return self.admitted - self.sent_count + len(self._queue or ())
+
+    def _room(self) -> int:
+        return self._size - self._on_their_way()
+
     def _admit(self) -> None:
         self.admitted += 1
-        if self.admitted == self._size:
-            self.since = asyncio.get_running_loop().time()
-
-    def _next_if_taken(self) -> None:
-        """Open the next slice once the runner took every event of a full one (or a slice has
-        been stuck so long that a trigger cancelled mid-event must be holding it)."""
-        if self.admitted < self._size:
-            return
-        taken = self.sent_count >= self.admitted and not self._queue
-        stuck = asyncio.get_running_loop().time() - self.since > _GIVE_UP_AFTER
-        if taken or stuck:
-            self.admitted = self.sent_count = 0
 
     async def _release(self) -> None:
         try:
@@ -138,14 +137,23 @@ class EventGate:
             self._watch = None  # a finished task would hold the loop, the gate being per loop
 
     async def _release_all(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._waiting:
             await asyncio.sleep(_CHECK_EVERY)
-            self._next_if_taken()
-            while self._waiting and self.admitted < self._size:
+            room = self._room()
+            if room <= 0 and loop.time() - self.since > _GIVE_UP_AFTER:
+                # Admitted events that never yielded (a trigger cancelled mid-event, its
+                # generator not yet closed) must not hold the window for good.
+                self.sent_count = self.admitted
+                room = self._room()
+            if room > 0:
+                self.since = loop.time()
+            while self._waiting and room > 0:
                 future = self._waiting.popleft()
                 if not future.done():
                     self._admit()
                     future.set_result(None)
+                    room -= 1
 
 
 def gate() -> EventGate:
