@@ -29,8 +29,6 @@ __all__ = ["PER_EVENT_SECONDS", "EventGate", "gate", "slice_size"]
 #: The most the supervisor spent per event in our measurements (Airflow 3.3.2, PostgreSQL, two
 #: loaded cores): select the task instance, set its state, push the XCom, insert a callback row.
 PER_EVENT_SECONDS = 0.025
-#: Slices one ``handle_events`` may see at worst (one queued behind the message in flight).
-_SLICES_PER_BATCH = 2
 #: Share of the health threshold one ``handle_events`` may take.
 _SHARE = 1 / 3
 #: How often waiting events look whether the runner took some into a message.
@@ -47,13 +45,13 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventGate] = (
 
 
 def slice_size(threshold: float | None = None) -> int:
-    """Events per slice: two slices persist within a third of the runner's health threshold
-    (``[triggerer] runner_health_check_threshold``, or the heartbeat threshold where that is
-    smaller) at ``PER_EVENT_SECONDS`` each: 200 with Airflow's defaults (30 s)."""
+    """Events on their way at most: one message of them persists within a third of the
+    runner's health threshold (``[triggerer] runner_health_check_threshold``, or the heartbeat
+    threshold where that is smaller) at ``PER_EVENT_SECONDS`` each: 400 with Airflow's
+    defaults (30 s), so even two messages read in one supervisor iteration stay inside it."""
     if threshold is None:
         threshold = _health_threshold()
-    budget = threshold * _SHARE / _SLICES_PER_BATCH
-    return max(10, int(budget / PER_EVENT_SECONDS))
+    return max(10, int(threshold * _SHARE / PER_EVENT_SECONDS))
 
 
 def _health_threshold() -> float:
