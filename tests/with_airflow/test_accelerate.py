@@ -48,6 +48,12 @@ LOGGER = "airflow.providers.amazon.aws.utils.waiter_with_logging"
 def test_the_checked_table_is_the_installed_providers() -> None:
     """After a provider upgrade: ``python -m tests.with_airflow.accelerate_cases --write``."""
     from async_hooks.airflow._accelerate import _checked
+    from async_hooks.airflow._accelerate._survey import in_range, provider_version
+
+    found = provider_version()
+    if not in_range(found):  # an older Python's newest provider: every trigger is left to it
+        assert TAKEN == [], TAKEN
+        pytest.skip(f"provider {found} is outside the checked range {_checked.VERSION_RANGE}")
 
     fresh: dict[str, Any] = {}
     exec(table(), fresh)  # the table as the installed provider gives it (ruff formats the file)

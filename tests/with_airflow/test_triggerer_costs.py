@@ -276,6 +276,7 @@ async def test_on_airflow_3_1_to_3_2_1_a_trigger_lets_no_thread_wake_its_loop(
     assert THREAD_WAKEUPS.get() is True  # no other task's context is touched
 
 
+@needs_airflow_3_3
 def test_a_template_many_triggers_share_is_compiled_once_and_renders_each_context():
     """The triggerer renders each trigger's templated fields with a fresh environment; ours
     shares one that keeps compiled templates, so 2,000 sensors of one DAG compile a few
