@@ -40,7 +40,7 @@ from async_hooks.errors import HookConfigError
 __all__ = ["AsyncAwsHook", "AwsSync"]
 
 #: Settings a connection's extras may carry (Airflow's ``aws`` connection).
-_EXTRA_SETTINGS = (
+EXTRA_SETTINGS = (
     "region_name",
     "endpoint_url",
     "role_arn",
@@ -87,7 +87,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         )
         conn = resolve_connection(conn_id)
         extra: dict[str, Any] = dict(conn.extra) if conn is not None else {}
-        settings = {name: extra.get(name) for name in _EXTRA_SETTINGS}
+        settings = {name: extra.get(name) for name in EXTRA_SETTINGS}
         if conn is not None:
             settings["aws_access_key_id"] = conn.login or settings["aws_access_key_id"]
             settings["aws_secret_access_key"] = conn.password or settings["aws_secret_access_key"]

@@ -29,19 +29,9 @@ logger = logging.getLogger("async_hooks")
 #: The provider's own logger for the waiter's status lines (``async_wait``'s module).
 provider_log = logging.getLogger("airflow.providers.amazon.aws.utils.waiter_with_logging")
 
-#: Connection extras async_hooks reads as the provider does; any other falls back.
-EXTRAS = frozenset(
-    {
-        "region_name",
-        "endpoint_url",
-        "role_arn",
-        "aws_session_token",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "profile_name",
-        "config_kwargs",
-    }
-)
+#: Connection extras read beside the hook's own (``AsyncAwsHook``'s ``EXTRA_SETTINGS``): any
+#: other makes the trigger fall back to the provider's run.
+OTHER_EXTRAS = frozenset({"config_kwargs"})
 #: ``AwsGenericHook`` methods that build the client and the waiter: a hook class that overrides
 #: one builds them its own way, which is not reproduced.
 HOOK_METHODS = (
@@ -114,6 +104,7 @@ async def _hook(provider_hook: Any) -> Any:
     """An ``AsyncAwsHook`` on the trigger's connection, region and botocore config, the
     connection looked up with Airflow's async API (never a blocking look-up on the loop)."""
     from async_hooks.aws import AsyncAwsHook
+    from async_hooks.aws.hook import EXTRA_SETTINGS
     from async_hooks.connections._airflow import airflow_connection_shared
     from async_hooks.connections._lookup import airflow_looks_up, preset_connections
     from async_hooks.connections._model import Connection
@@ -129,7 +120,7 @@ async def _hook(provider_hook: Any) -> Any:
             except HookConfigError:
                 found = None  # the provider's hook goes on without one too
     if found is not None:
-        unknown = sorted(set(found.extra) - EXTRAS)
+        unknown = sorted(set(found.extra) - OTHER_EXTRAS - set(EXTRA_SETTINGS))
         if unknown:
             raise Unsupported(f"connection extras {unknown} are not read by async_hooks")
     config = provider_hook._config
