@@ -125,17 +125,19 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "Start phase: runs posted → every trigger started in the runner and its round trips served."
         " End phase: released (DateTimeSensorAsync: its fire time) → the last DAG run's end."
         " Ratios (x) are to the quiet floor at the same N. Stalls: the lag probe's own timeline"
-        " (longest per phase). Round trips: supervisor requests per wait in the start phase"
+        " (longest per phase), and the runner's longest garbage collection in the phase (a full"
+        " collection holds the loop while it scans every object). Round trips: supervisor requests per wait in the start phase"
         " (state syncs left out). Events: `handle_events` batches → seconds (ms per event), end phase."
         " INFO lines: in the trigger logs, all and the triggers' own (Airflow's runner writes 3 per"
         " task: 'trigger ... starting', 'Trigger fired event', 'trigger completed').",
         "",
         "| Row | Waits | Ended | Worker slots | Start s | End s | Longest stall start / end s |"
+        " Longest GC start / end s |"
         " Blocked warnings (max s) | Unknown frames | Deadlocked / skipped heartbeats |"
         " INFO lines per wait, all / own | Event bytes max / mean | Round trips per wait (start) |"
         " Events (end) | CPU runner / supervisor, start; end (s) | RSS peak growth (MiB) |"
         " Wall (s) | Goal | Met |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
         " --- | --- | ---: | ---: | --- | --- |",
     ]
     extra: list[str] = []
@@ -143,7 +145,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         if "error" in row:
             lines.append(
                 f"| {row['label']} | {row['waits']:,} | did not finish: {row['error']} |"
-                + " |" * 15
+                + " |" * 16
                 + f" {row.get('row_wall_s', '')} | | no |"
             )
             continue
@@ -166,6 +168,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f" | {_fmt(start['seconds'])}{_ratio(start['seconds'], fs)}"
             f" | {_fmt(end['seconds'])}{_ratio(end['seconds'], fe)}"
             f" | {_fmt(start['longest_stall_s'], 2)} / {_fmt(end['longest_stall_s'], 2)}{floor_stall}"
+            f" | {_fmt(start.get('longest_gc_s'), 2)} / {_fmt(end.get('longest_gc_s'), 2)}"
             f" | {row['blocked_warnings']} ({row['blocked_max_s']:.2f})"
             f" | {row['unknown_frames']} | {row['deadlocked']} / {skipped}"
             f" | {_fmt(logs.get('info_per_wait'), 2)} / {_fmt(logs.get('own_info_per_wait'), 2)}"

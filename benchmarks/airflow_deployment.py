@@ -318,6 +318,17 @@ def longest_stall(probe: dict[str, Any], since: float, until: float) -> float:
     return round(longest, 2)
 
 
+def mark_pauses(part: dict[str, Any], probe: dict[str, Any]) -> None:
+    """The phase's longest stall, and its longest garbage collection in the runner (what a
+    stall was: a full collection holds the loop for as long as it scans every object)."""
+    since, until = part["began"], part["ended"]
+    part["longest_stall_s"] = longest_stall(probe, since, until)
+    pauses = [g for g in probe.get("gc_pauses") or () if since <= g[0] <= until + 0.05]
+    longest = max(pauses, key=lambda g: g[2], default=None)
+    part["longest_gc_s"] = round(longest[2], 2) if longest else 0.0
+    part["gc_tracked"] = longest[3] if longest and len(longest) > 3 else None
+
+
 def runs_done(ctx: Context, dag_id: str, run_ids: list[str]) -> tuple[int, float | None]:
     rows = ctx.deployment.sql(
         "select count(*), extract(epoch from max(end_date)) from dag_run where dag_id = %s"
@@ -548,8 +559,7 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
     log = airflow.log_of(sup)
     whole = tc.scan_supervisor_log(log)
     for name in ("start", "end"):
-        part = result[name]
-        part["longest_stall_s"] = longest_stall(probe, part["began"], part["ended"])
+        mark_pauses(result[name], probe)
     trigger_logs = trigger_log_facts(ctx, dag_id, count)
     return {
         "approach": approach,
@@ -630,8 +640,8 @@ def measure_failover(ctx: Context, count: int) -> dict[str, Any]:
     probe = ctx.stop_probe(probe_run, stop)
     moved = phase(s0, s1, half, killed_at, moved_end)
     end = phase(s2, s3, count, released, last_end or time.time())
-    end["longest_stall_s"] = longest_stall(probe, released, end["ended"])
-    moved["longest_stall_s"] = longest_stall(probe, killed_at, moved_end)
+    mark_pauses(end, probe)
+    mark_pauses(moved, probe)
     log = airflow.log_of(b)
     whole = tc.scan_supervisor_log(log)
     twice = log.count("had insertion attempted twice")
@@ -694,9 +704,7 @@ def measure_longlived(ctx: Context, count: int, waves: int) -> dict[str, Any]:
     probe = ctx.stop_probe(probe_run, stop)
     for item in per_wave:
         for name in ("start", "end"):
-            item[name]["longest_stall_s"] = longest_stall(
-                probe, item[name]["began"], item[name]["ended"]
-            )
+            mark_pauses(item[name], probe)
     first, last = per_wave[0]["rss_after_mib"], per_wave[-1]["rss_after_mib"]
     whole = tc.scan_supervisor_log(airflow.log_of(sup))
     return {

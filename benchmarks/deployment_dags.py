@@ -55,10 +55,19 @@ LAG_PROBE = '''"""A trigger that measures how late the triggerer's loop wakes it
 appears; its event carries the lag percentiles and its own timeline of stalls: (wall time it
 woke, lag) for every lag over STALL seconds, so that a stall is placed where it happened (the
 triggerer's blocked-loop warnings are stamped when a backed-up log channel lets them out). It
-starts in the triggerer (no worker) and resumes on a worker only to return them as its XCom."""
+starts in the triggerer (no worker) and resumes on a worker only to return them as its XCom.
+
+What a stall was is recorded beside it, in the runner itself: every garbage collection over
+GC_PAUSE seconds (wall time, generation, seconds, objects tracked after a full one), and, for a
+loop late by over DUMP_AFTER seconds, the loop thread's stack as a watchdog thread saw it while
+the loop was held."""
 import asyncio
+import gc
 import os
+import sys
+import threading
 import time
+import traceback
 
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
@@ -66,6 +75,48 @@ from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
 STEP = 0.05
 STALL = 0.2
 MAX_STALLS = 5000
+GC_PAUSE = 0.05
+DUMP_AFTER = 0.5
+MAX_DUMPS = 40
+
+
+class _Witness:
+    """Records garbage collections and the loop thread's stack while the loop is held."""
+
+    def __init__(self):
+        self.beat = time.monotonic()
+        self.gcs, self.dumps = [], []
+        self._gc_began = 0.0
+        self._loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        gc.callbacks.append(self._on_gc)
+        threading.Thread(target=self._watch, name="lag-probe-watchdog", daemon=True).start()
+
+    def _on_gc(self, phase, info):
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+            return
+        took = time.perf_counter() - self._gc_began
+        if took > GC_PAUSE and len(self.gcs) < MAX_STALLS:
+            # After a full collection every object it tracks is in the oldest generation.
+            tracked = len(gc.get_objects(2)) if info["generation"] == 2 else None
+            self.gcs.append([round(time.time(), 3), info["generation"], round(took, 3), tracked])
+
+    def _watch(self):
+        dumped = None
+        while not self._stop.wait(0.25):
+            beat = self.beat
+            if time.monotonic() - beat < DUMP_AFTER or beat == dumped or len(self.dumps) >= MAX_DUMPS:
+                continue
+            frame = sys._current_frames().get(self._loop_thread)
+            if frame is not None:
+                stack = [" ".join(line.split()) for line in traceback.format_stack(frame)[-14:]]
+                self.dumps.append([round(time.time(), 3), round(time.monotonic() - beat, 2), stack])
+                dumped = beat
+
+    def close(self):
+        self._stop.set()
+        gc.callbacks.remove(self._on_gc)
 
 
 class LagProbeTrigger(BaseTrigger):
@@ -78,17 +129,20 @@ class LagProbeTrigger(BaseTrigger):
 
     async def run(self):
         lags, stalls = [], []
+        witness = _Witness()
         while not os.path.exists(self.stop_file):
-            began = time.monotonic()
+            began = witness.beat = time.monotonic()
             await asyncio.sleep(STEP)
             lag = time.monotonic() - began - STEP
             lags.append(lag)
             if lag > STALL and len(stalls) < MAX_STALLS:
                 stalls.append([round(time.time(), 3), round(lag, 3)])
+        witness.close()
         lags.sort()
         pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else None
         yield TriggerEvent({{"samples": len(lags), "p50": pick(0.5), "p99": pick(0.99),
-                            "max": lags[-1] if lags else None, "stalls": stalls}})
+                            "max": lags[-1] if lags else None, "stalls": stalls,
+                            "gc_pauses": witness.gcs, "stall_stacks": witness.dumps}})
 
 
 class LagProbe(BaseOperator):
