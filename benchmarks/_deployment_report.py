@@ -122,7 +122,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f" runner had started all of them and served their start-time round trips. Command:"
         f" `{meta['command']}`.",
         "",
-        "Start phase: runs posted → every trigger started in the runner and its round trips served."
+        "Start phase: runs posted → every trigger started in the runner and its round trips served"
+        " (in every row, the lag probe has looked up one connection before: Airflow's supervisor"
+        " builds its in-process API on its first request, once per triggerer process)."
         " End phase: released (DateTimeSensorAsync: its fire time) → the last DAG run's end."
         " Ratios (x) are to the quiet floor at the same N. Stalls: the lag probe's own timeline"
         " (longest per phase), and the runner's longest garbage collection in the phase (a full"

@@ -107,6 +107,8 @@ TRIGGER_CLASS = {
     "floor_quiet": "QuietMomentTrigger",
 }
 PROBE_CLASS = "LagProbeTrigger"
+#: The file the probe writes once its connection look-up (in every row, before any wait) is done.
+PROBE_READY = ".ready"
 BLOCKED = tc.BLOCKED
 ROLE_ARN = "arn:aws:iam::123456789012:role/async-hooks-bench"
 ENV = {
@@ -250,6 +252,8 @@ class Context:
         before = self.runner(sup).started(PROBE_CLASS)
         run = self.deployment.trigger_dag("lag_probe", {"stop_file": str(stop)})
         self.wait_started(sup, PROBE_CLASS, before + 1, "the lag probe to start")
+        ready = stop.with_name(stop.name + PROBE_READY)
+        self.deployment.wait_until(ready.exists, timeout=300, what="the lag probe's look-up")
         return run, stop
 
     def stop_probe(self, run: str, stop: Path) -> dict[str, Any]:
