@@ -70,7 +70,7 @@ async def _poll_until_terminal(
         seen.polls += 1
         due = loop.time()
         try:
-            payload = await plan.describe()
+            payload = await plan.describe_alone()
             status = plan.status_of(payload)
             if status != seen.status:
                 logger.log(

@@ -105,18 +105,20 @@ class BatchDescribe:
 class PollPlan:
     """What to poll and how to read it. Providers build one per wait.
 
-    ``verdict`` overrides the status sets when a kind needs more than the status to decide
-    (ECS: STOPPED is a success only if every essential container exited 0): it returns True
-    (success), False (failure) or None (not terminal). ``batch`` lets the wait share its polls
-    with the loop's other waits of ``batch.key``. ``finish(payload, status)`` runs each time the
-    wait is woken, before the verdict, and returns the payload to judge: what a kind needs once
-    its job is terminal (ECS: which containers are essential) is fetched there, once per wake,
-    not on every poll.
+    ``describe`` may be None when ``batch`` is given: the batch's ``fetch_one(job_id)`` then
+    describes the job alone (a coalesced wait needs no describe of its own: one object fewer
+    for each of thousands). ``verdict`` overrides the status sets when a kind needs more than
+    the status to decide (ECS: STOPPED is a success only if every essential container exited
+    0): it returns True (success), False (failure) or None (not terminal). ``batch`` lets the
+    wait share its polls with the loop's other waits of ``batch.key``. ``finish(payload,
+    status)`` runs each time the wait is woken, before the verdict, and returns the payload to
+    judge: what a kind needs once its job is terminal (ECS: which containers are essential) is
+    fetched there, once per wake, not on every poll.
     """
 
     kind: str
     job_id: str
-    describe: Callable[[], Awaitable[Any]]
+    describe: Callable[[], Awaitable[Any]] | None
     status_of: Callable[[Any], str]
     success: frozenset[str]
     failure: frozenset[str]
@@ -124,6 +126,13 @@ class PollPlan:
     verdict: Callable[[Any, str], bool | None] | None = None
     batch: BatchDescribe | None = None
     finish: Callable[[Any, str], Awaitable[Any]] | None = None
+
+    def describe_alone(self) -> Awaitable[Any]:
+        """One describe of the job, alone."""
+        if self.describe is not None:
+            return self.describe()
+        assert self.batch is not None, "a plan without a describe has a batch"
+        return self.batch.fetch_one(self.job_id)
 
     def judge(self, payload: Any, status: str) -> bool | None:
         if self.verdict is not None:

@@ -65,7 +65,8 @@ class _Kit:
 
 
 class _DescribeOne:
-    """A wait's own describe call (a plan's ``describe``): one small object per wait."""
+    """The describe call of a wait that polls alone (``coalesce=False``; a coalesced plan's
+    batch describes its job alone instead): one small object per wait."""
 
     __slots__ = ("identifiers", "job_id", "planner", "spec")
 
@@ -126,16 +127,17 @@ class Planner:
         kit = self._kits.get((spec.name, frozen))
         if kit is None or kit.spec is not spec:  # new, or the kind was registered anew
             kit = self._kits[spec.name, frozen] = self._kit(spec, dict(identifiers), frozen)
+        batch = kit.batch if coalesce else None
         return PollPlan(
             spec.name,
             job_id,
-            _DescribeOne(self, spec, job_id, kit.identifiers),
+            None if batch is not None else _DescribeOne(self, spec, job_id, kit.identifiers),
             kit.status_of,
             spec.success,
             spec.failure,
             kit.reason_of,
             spec.verdict,
-            kit.batch if coalesce else None,
+            batch,
             kit.finish,
         )
 

@@ -204,6 +204,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         spec.params(job_id, identifiers)  # names a missing or unknown identifier now
         timing = poll_timing(poll_interval, timeout, backoff, max_poll_interval, jitter)
         plan = self._planner.plan(spec, job_id, identifiers, coalesce=coalesce)
+        del identifiers  # the plan holds its kind's copy: not one dict per sleeping wait
         return await self._wait(plan, timing, on_status)
 
     async def wait_for_s3_key(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from async_hooks._core.schedule.schedule import PollSchedule
 
 if TYPE_CHECKING:
-    from async_hooks._core.plan import PollPlan, PollTiming
     from async_hooks._core.schedule.state import WaitState
 
 __all__ = ["Schedules"]
@@ -27,12 +26,11 @@ class Schedules:
         self._by_owner: dict[object, set[PollSchedule]] = {}
         self._peak = 0  # the most keys at once since the tables were last rebuilt
 
-    def join(
-        self, plan: PollPlan, timing: PollTiming, owner: object, deadline: float | None
-    ) -> WaitState:
-        """A wait of hook ``owner`` in the schedule of ``plan.batch.key`` (made if needed);
-        use the returned state as a context manager: leaving it takes the wait out."""
-        batch = plan.batch
+    def join(self, state: WaitState, deadline: float | None) -> None:
+        """``state``, a wait of hook ``state.owner``, into the schedule of its plan's
+        ``batch.key`` (made if needed), until it leaves (``state.schedule.leave``)."""
+        batch = state.plan.batch
+        owner = state.owner
         assert batch is not None, "a shared wait needs a plan with a batch"
         schedule = self._by_key.get(batch.key)
         if schedule is None:
@@ -48,7 +46,7 @@ class Schedules:
         if used is None:
             used = self._by_owner[owner] = set()
         used.add(schedule)
-        return schedule.join(plan, timing, owner, deadline)
+        schedule.join(state, deadline)
 
     def release(self, owner: object, error: Callable[[], BaseException]) -> None:
         """Hook ``owner`` closed: out of every schedule it has waits in, each of its waits

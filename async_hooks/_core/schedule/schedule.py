@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from async_hooks._core.schedule.deadlines import Deadlines
@@ -31,7 +31,7 @@ from async_hooks._core.schedule.tick import Tick
 if TYPE_CHECKING:
     from collections.abc import Hashable
 
-    from async_hooks._core.plan import BatchDescribe, PollPlan, PollTiming
+    from async_hooks._core.plan import BatchDescribe
 
 __all__ = ["PollSchedule"]
 
@@ -49,6 +49,7 @@ class PollSchedule:
         "_on_empty",
         "_on_owner_gone",
         "_owned",
+        "_statuses",
         "_ticks",
         "batch_max",
         "batched",
@@ -71,9 +72,12 @@ class PollSchedule:
         self._on_empty = on_empty
         self._on_owner_gone = on_owner_gone
         self._groups: dict[float, Group] = {}
-        #: Each hook with waits here: its fetchers, and its waits.
+        #: Each hook with waits here: its fetchers, and how many waits it has here (a hook
+        #: that closes finds its own among the groups' members: a set per hook would cost
+        #: every wait a hundred bytes for what happens once).
         self._fetchers: dict[object, BatchDescribe] = {}
-        self._owned: dict[object, set[WaitState]] = {}
+        self._owned: dict[object, int] = {}
+        self._statuses: dict[str, str] = {}  # each status string once, for its waits to share
         #: The running ticks: a group left without waits stops its ticks.
         self._ticks: dict[asyncio.Task[None], Tick] = {}
         self._deadlines = Deadlines()  # its waits' own deadlines, one timer per bucket
@@ -81,19 +85,15 @@ class PollSchedule:
 
     # ------------------------------------------------------------------ waits
 
-    def join(
-        self, plan: PollPlan, timing: PollTiming, owner: object, deadline: float | None
-    ) -> WaitState:
-        """Add a wait of hook ``owner`` on ``plan`` (which has a ``batch``): polled from the
-        next tick of its interval's group on, expired once ``deadline`` (loop time) has passed.
-        Leaving its ``with`` block takes it out."""
-        batch = plan.batch
+    def join(self, state: WaitState, deadline: float | None) -> None:
+        """Add ``state``, a wait of hook ``state.owner`` on a plan with a ``batch``: polled from
+        the next tick of its interval's group on, expired once ``deadline`` (loop time) has
+        passed, until it ``leave``s."""
+        batch = state.plan.batch
         assert batch is not None, "a shared wait needs a plan with a batch"
-        state = WaitState(self, plan, timing, owner)
-        owned = self._owned.get(owner)
-        if owned is None:
-            owned = self._owned[owner] = set()
-        owned.add(state)
+        state.schedule = self
+        owner = state.owner
+        self._owned[owner] = self._owned.get(owner, 0) + 1
         if owner not in self._fetchers:
             self._fetchers[owner] = batch
         state.due = asyncio.get_running_loop().time()
@@ -104,7 +104,6 @@ class PollSchedule:
                 # Its deadline comes first: it cannot wait for the tick (a resumed trigger whose
                 # remaining timeout is shorter than the interval).
                 group.arm_soon(self._fire_soon)
-        return state
 
     def leave(self, state: WaitState) -> None:
         """Remove a wait at once (ended, failed or cancelled); idempotent."""
@@ -113,13 +112,13 @@ class PollSchedule:
             return
         self._exit(state)
         owner = state.owner
-        owned = self._owned.get(owner)
-        if owned is not None:
-            owned.discard(state)
-            if not owned:
-                del self._owned[owner]
-                self._fetchers.pop(owner, None)
-                self._on_owner_gone(owner, self)
+        left = self._owned.get(owner, 0) - 1
+        if left > 0:
+            self._owned[owner] = left
+        elif owner in self._owned:
+            del self._owned[owner]
+            self._fetchers.pop(owner, None)
+            self._on_owner_gone(owner, self)
         if not self._owned:
             self._stop()
 
@@ -127,8 +126,23 @@ class PollSchedule:
         """Hook ``owner`` closed: its fetchers go now, and each of its waits ends with an
         ``error()`` of its own. Other hooks' waits go on through their own fetchers."""
         self._fetchers.pop(owner, None)
-        for state in list(self._owned.get(owner, ())):
+        if owner not in self._owned:
+            return
+        for state in [state for state in self._states() if state.owner is owner]:
             state.stop(error())
+
+    def status(self, status: str) -> str:
+        """``status`` as the one string this schedule keeps for it (its waits share it)."""
+        return self._statuses.setdefault(status, status)
+
+    def _states(self) -> Iterator[WaitState]:
+        """Every wait in the schedule."""
+        for group in list(self._groups.values()):
+            for first in list(group.members.values()):
+                state: WaitState | None = first
+                while state is not None:
+                    yield state
+                    state = state.twin
 
     def fetcher(self, skip: set[object]) -> tuple[object, BatchDescribe | None]:
         """A hook with waits here (not in ``skip``) and its fetchers: any will do, since the
@@ -148,7 +162,7 @@ class PollSchedule:
             logger.info("%r: the server has no batch describe; describing each job alone", self)
 
     def __len__(self) -> int:
-        return sum(len(owned) for owned in self._owned.values())
+        return sum(self._owned.values())
 
     def _enter(self, state: WaitState, interval: float) -> Group:
         group = self._groups.get(interval)

@@ -1,24 +1,24 @@
 """One wait's state in a shared schedule: what the ticks saw of its job and have not yet told
 it, and how they wake it.
 
-Thousands live at once, so a state is small: a few slots, no future while its wait has nothing
-to read, and no payload of a job that is merely still running. A tick *tells* a wait only what
-it must look at (``news``): a status change or an end with the payload that came with it, or a
-failed poll. The news is read in order, so a wait that was busy (a slow ``on_status``) still
-sees every status, and it is dropped as soon as it is read. A state is the context manager of
-its wait's membership: leaving the ``with`` block takes the wait out of its schedule.
+Thousands live at once, so a state is small: a few slots, no payload of a job that is merely
+still running, and no future of its own: a sleeping wait's task waits on the state itself
+(``wait.py``), and a tick wakes it by calling back the task (``_wake``). A tick *tells* a wait
+only what it must look at (``news``): a status change or an end with the payload that came with
+it, or a failed poll. The news is read in order, so a wait that was busy (a slow ``on_status``)
+still sees every status, and it is dropped as soon as it is read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from async_hooks._core.plan import Deferred
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from async_hooks._core.plan import PollPlan, PollTiming
     from async_hooks._core.schedule.payloads import PayloadStore
 
@@ -31,22 +31,26 @@ News: TypeAlias = "tuple[str, Any] | BaseException"
 
 
 class Membership(Protocol):
-    """What a state needs of its schedule: where payloads are kept, and how to leave it."""
+    """What a state needs of its schedule: where payloads are kept, its statuses, how to leave."""
 
     payloads: PayloadStore
 
     def leave(self, state: WaitState, /) -> None: ...
+
+    def status(self, status: str, /) -> str: ...
 
 
 class WaitState:
     """A wait's place in a schedule (its group, its due time) and what the ticks told it."""
 
     __slots__ = (
+        "_context",
+        "_loop",
+        "_waker",
         "bucket",
         "due",
         "expired",
         "failure",
-        "future",
         "group",
         "interval",
         "kept",
@@ -60,10 +64,8 @@ class WaitState:
         "twin",
     )
 
-    def __init__(
-        self, schedule: Membership, plan: PollPlan, timing: PollTiming, owner: object
-    ) -> None:
-        self.schedule = schedule
+    def __init__(self, plan: PollPlan, timing: PollTiming, owner: object) -> None:
+        self.schedule: Membership | None = None  # set when it joins one
         self.plan = plan
         self.timing = timing
         self.owner = owner  # the hook whose wait this is: it leaves when that hook closes
@@ -78,7 +80,10 @@ class WaitState:
         self.failure: str | None = None  # the last poll's error, until a poll succeeds
         self.news: list[News] | None = None
         self.expired = False  # the wait's own deadline passed
-        self.future: asyncio.Future[None] | None = None  # only while the wait sleeps
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it joined on
+        #: While the wait sleeps: its task's wake-up callback and the task's context.
+        self._waker: Callable[[Any], object] | None = None
+        self._context: contextvars.Context | None = None
 
     # ------------------------------------------------------------------ told by a tick
 
@@ -89,7 +94,9 @@ class WaitState:
         self.failure = None
         if status == self.status and not ended:
             return False
-        self.status = status
+        if status != self.status:  # one string per status in the schedule, not one per wait
+            assert self.schedule is not None
+            self.status = status = self.schedule.status(status)
         news = self.news
         if news is None:
             self.news = [(status, payload)]
@@ -129,9 +136,12 @@ class WaitState:
         self._wake()
 
     def _wake(self) -> None:
-        future = self.future
-        if future is not None and not future.done():
-            future.set_result(None)
+        """Call its sleeping task back (as a future that is done would), if it sleeps."""
+        waker = self._waker
+        if waker is not None:
+            self._waker = None
+            assert self._loop is not None
+            self._loop.call_soon(waker, self, context=self._context)
 
     # ------------------------------------------------------------------ read by the wait
 
@@ -142,6 +152,7 @@ class WaitState:
     def keep(self, payload: Any) -> None:
         """Keep ``payload`` (of the status the wait just read) for a time-out's result (a
         ``Deferred`` one as its bytes)."""
+        assert self.schedule is not None
         self.kept = self.schedule.payloads.pack(payload)
 
     def last_payload(self) -> Any:
@@ -150,25 +161,12 @@ class WaitState:
             if isinstance(item, tuple):
                 payload = item[1]
                 return payload.full() if type(payload) is Deferred else payload
-        return self.schedule.payloads.unpack(self.kept)
-
-    # ------------------------------------------------------------------ membership
-
-    def __enter__(self) -> WaitState:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.schedule.leave(self)
+        return None if self.schedule is None else self.schedule.payloads.unpack(self.kept)
 
     def __repr__(self) -> str:
         news = len(self.news) if self.news else 0
         return (
             f"<WaitState {self.plan.kind} {self.plan.job_id} status={self.status}"
             f" polls={self.polls} interval={self.interval:g}s news={news}"
-            f"{' sleeping' if self.future is not None else ''}>"
+            f"{' sleeping' if self._waker is not None else ''}>"
         )

@@ -67,12 +67,13 @@ class _NoFetcher(Exception):
 class Tick:
     """One round of polls: which waits it polls, what it tells them, who moves on back-off."""
 
-    __slots__ = ("calls", "group", "movers", "newcomers", "schedule", "started")
+    __slots__ = ("calls", "due", "group", "movers", "newcomers", "schedule", "started")
 
     def __init__(self, schedule: Lender, group: Group, started: float, newcomers: bool) -> None:
         self.schedule = schedule
         self.group = group
         self.started = started
+        self.due = started + group.interval  # when its group's waits are due again
         self.newcomers = newcomers  # an extra tick for waits not polled yet
         self.movers: list[tuple[WaitState, float]] = []
         self.calls = 0  # calls in flight, for ``repr``
@@ -244,7 +245,9 @@ class Tick:
             state = state.twin
 
     def _polled(self, state: WaitState) -> None:
-        state.due = self.started + state.interval
+        # One float for the group's waits, not one each (a wait on back-off has its own).
+        due = self.due
+        state.due = due if state.interval == self.group.interval else self.started + state.interval
         timing = state.timing
         if timing.backoff != 1.0:
             interval = timing.next_interval(state.interval)

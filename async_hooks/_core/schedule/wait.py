@@ -6,118 +6,312 @@ failed poll. The wait reads each in order: a status change is logged once and to
 ``on_status``; ``plan.finish`` (what a kind fetches once its job is terminal) runs and the
 verdict decides; a failed poll is logged (retryable) or ends the wait with its own copy of the
 error. A job that is merely still running never wakes its wait.
+
+Why a ``SharedWait`` is not a coroutine: 100,000 sleeping waits each held a coroutine frame
+(about 430 bytes), a future and the future's iterator. The wait is instead the one object its
+state already was: awaited, it is its own iterator (a coroutine's ``send``/``throw``/``close``),
+and asleep it is what its task waits on (a future's ``add_done_callback``, ``result`` and
+``cancel``), which a tick's ``_wake`` calls back. Reading the news runs in the wait's task (its
+log lines keep their context) as a short-lived coroutine (``_read``), alive only while it awaits
+a ``finish`` step or an ``on_status`` callback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from async_hooks._core._compat import timeout_at
 from async_hooks._core.outcome import Redact, ended, own_copy, poll_failed, timed_out
 from async_hooks._core.plan import Deferred
 from async_hooks._core.progress import STATUS_LOG_LEVEL, report
+from async_hooks._core.schedule.state import WaitState
 from async_hooks.errors import ServiceError
 
 if TYPE_CHECKING:
+    import contextvars
+
     from async_hooks._core.plan import PollPlan, PollTiming
     from async_hooks._core.schedule.registry import Schedules
     from async_hooks._core.schedule.state import News
     from async_hooks._result import JobResult, OnStatus
 
-__all__ = ["wait_shared"]
+__all__ = ["SharedWait", "wait_shared"]
 
 logger = logging.getLogger("async_hooks")
 
 
-async def wait_shared(
+def wait_shared(
     plan: PollPlan,
     timing: PollTiming,
     schedules: Schedules,
     owner: object,
     redact: Redact | None,
     on_status: OnStatus | None,
-) -> JobResult:
-    """Wait on ``plan`` (of hook ``owner``) in the loop's schedule for ``plan.batch.key``."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    deadline = None if timing.timeout is None else started + timing.timeout
-    logged: str | None = None  # the last status this wait logged ...
-    told: str | None = None  # ... and told ``on_status`` (which a failed ``finish`` delays)
-    item: News | None = None
-    payload: Any = None
-    with schedules.join(plan, timing, owner, deadline) as state:
-        del schedules  # not held by this frame while the wait sleeps
+) -> Awaitable[JobResult]:
+    """A wait on ``plan`` (of hook ``owner``) in the loop's schedule for ``plan.batch.key``,
+    which it joins when first awaited."""
+    return SharedWait(plan, timing, schedules, owner, redact, on_status)
+
+
+class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
+    """One wait: its state in the schedule, the awaitable of its result, and, while it sleeps,
+    what its task waits on (see the module's docstring)."""
+
+    __slots__ = (
+        "_asyncio_future_blocking",
+        "_cancelled",
+        "_reading",
+        "logged",
+        "on_status",
+        "redact",
+        "registry",
+        "started",
+        "told",
+    )
+
+    def __init__(
+        self,
+        plan: PollPlan,
+        timing: PollTiming,
+        registry: Schedules,
+        owner: object,
+        redact: Redact | None,
+        on_status: OnStatus | None,
+    ) -> None:
+        super().__init__(plan, timing, owner)
+        self.registry: Schedules | None = registry  # until it joins
+        self.redact = redact
+        self.on_status = on_status
+        self.started = 0.0
+        self.logged: str | None = None  # the last status this wait logged ...
+        self.told: str | None = None  # ... and told ``on_status`` (which a failed finish delays)
+        #: None until it first sleeps: ``asyncio.ensure_future`` takes it for a coroutine, not
+        #: for a future, and wraps it in a task.
+        self._asyncio_future_blocking: bool | None = None
+        self._cancelled: asyncio.CancelledError | None = None
+        self._reading: Coroutine[Any, None, JobResult | None] | None = None
+
+    # ------------------------------------------------------------------ as a coroutine
+
+    def __await__(self) -> Generator[Any, None, JobResult]:
+        return self  # type: ignore[return-value]  # an iterator with a generator's methods
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def send(self, value: None) -> Any:
+        """Run the wait until it sleeps (returns what its task waits on) or ends (raises
+        ``StopIteration`` with its result, or its error)."""
+        reading = self._reading
+        if reading is None:
+            if self.registry is not None:
+                self._join()
+            return self._next()
+        try:
+            yielded = reading.send(value)
+        except StopIteration as stop:
+            self._reading = None
+            return self._after(stop.value)
+        except BaseException:
+            self._reading = None
+            self._leave()
+            raise
+        return yielded
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """An exception thrown into the wait (its task is cancelled, ``asyncio.timeout``): into
+        the news it is reading, else it leaves the schedule and raises it."""
+        error = typ if val is None else val
+        if isinstance(error, type):
+            error = error()
+        if tb is not None:
+            error = error.with_traceback(tb)
+        reading = self._reading
+        if reading is None:
+            self._waker = None
+            self._leave()
+            raise error
+        try:
+            yielded = reading.throw(error)
+        except StopIteration as stop:
+            self._reading = None
+            return self._after(stop.value)
+        except BaseException:
+            self._reading = None
+            self._leave()
+            raise
+        return yielded
+
+    def close(self) -> None:
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            reading.close()
+        self._waker = None
+        self._leave()
+
+    def _join(self) -> None:
+        registry, self.registry = self.registry, None
+        assert registry is not None
+        loop = self._loop = asyncio.get_running_loop()
+        self.started = loop.time()
+        registry.join(self, self._deadline())
+
+    def _leave(self) -> None:
+        if self.schedule is not None:
+            self.schedule.leave(self)
+
+    def _next(self) -> Any:
+        """Read the news until there is none (sleep: the task waits on this wait), a read
+        awaits something (what it awaits goes to the task), or the wait ends."""
         while True:
-            if state.news is None and not state.expired:
-                # inline, not a coroutine: one frame less per sleeping wait
-                future = state.future = loop.create_future()
-                try:
-                    await future
-                finally:
-                    state.future = None
-            if state.expired:
-                raise timed_out(
-                    plan,
-                    timing,
-                    state.status,
-                    state.last_payload(),
-                    state.polls,
-                    state.failure,
-                    loop.time() - started,
+            if self.news is None and not self.expired:
+                self._asyncio_future_blocking = True
+                return self
+            if self.expired:
+                assert self._loop is not None
+                error = timed_out(
+                    self.plan,
+                    self.timing,
+                    self.status,
+                    self.last_payload(),
+                    self.polls,
+                    self.failure,
+                    self._loop.time() - self.started,
                 )
-            for item in state.take_news():
-                if isinstance(item, BaseException):
-                    poll_failed(plan, own_copy(item), state.polls, state.interval)
+                self._leave()
+                raise error
+            reading = self._read(self.take_news())
+            try:
+                yielded = reading.send(None)
+            except StopIteration as stop:
+                if stop.value is not None:
+                    self._leave()
+                    raise StopIteration(stop.value) from None
+                continue
+            except BaseException:
+                self._leave()
+                raise
+            self._reading = reading
+            return yielded
+
+    def _after(self, result: JobResult | None) -> Any:
+        if result is not None:
+            self._leave()
+            raise StopIteration(result)
+        return self._next()
+
+    # ------------------------------------------------------------------ as a future, asleep
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None
+        return self._loop
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        self._waker = fn
+        self._context = context
+
+    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        if self._waker is not fn:
+            return 0
+        self._waker = None
+        return 1
+
+    def done(self) -> bool:
+        return self._waker is None
+
+    def cancelled(self) -> bool:
+        return self._cancelled is not None
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Its task is cancelled while it sleeps: wake the task, whose ``result()`` raises."""
+        if self._waker is None:
+            return False  # already woken: the task cancels itself when it runs
+        self._cancelled = asyncio.CancelledError() if msg is None else asyncio.CancelledError(msg)
+        self._wake()
+        return True
+
+    def result(self) -> None:
+        cancelled, self._cancelled = self._cancelled, None
+        if cancelled is not None:
+            raise cancelled
+
+    # ------------------------------------------------------------------ reading the news
+
+    async def _read(self, news: list[News]) -> JobResult | None:
+        """Read ``news`` in order: the result if the wait ends, None if it sleeps on."""
+        plan, on_status = self.plan, self.on_status
+        for item in news:
+            if isinstance(item, BaseException):
+                poll_failed(plan, own_copy(item), self.polls, self.interval)
+                continue
+            status, payload = item
+            if status != self.logged:
+                logger.log(
+                    STATUS_LOG_LEVEL.get(),
+                    "%s job %s: %s -> %s",
+                    plan.kind,
+                    plan.job_id,
+                    self.logged or "(new)",
+                    status,
+                )
+                self.logged = status
+            if type(payload) is Deferred:
+                reported = on_status is not None and status != self.told
+                payload = _built(plan, status, payload, reported)
+                if type(payload) is Deferred:  # running on: kept as its bytes, never built
+                    self.keep(payload)
                     continue
-                status, payload = item
-                if status != logged:
-                    logger.log(
-                        STATUS_LOG_LEVEL.get(),
-                        "%s job %s: %s -> %s",
-                        plan.kind,
-                        plan.job_id,
-                        logged or "(new)",
-                        status,
+            try:
+                if plan.finish is None and (on_status is None or status == self.told):
+                    verdict = plan.judge(payload, status)  # nothing to await: no timer
+                else:
+                    verdict, payload = await self._judged(payload, status)
+            except ServiceError as failure:  # ``finish`` failed: the next tick wakes it again
+                poll_failed(plan, failure, self.polls, self.interval)
+                continue
+            if verdict is not None:
+                return ended(
+                    plan, status, verdict, payload, self.polls, self._elapsed(), self.redact
+                )
+            self.keep(payload)  # for a time-out's result
+        return None
+
+    async def _judged(self, payload: Any, status: str) -> tuple[bool | None, Any]:
+        """``finish`` and ``on_status``, within the wait's deadline: the verdict and payload."""
+        plan, on_status, deadline = self.plan, self.on_status, self._deadline()
+        try:
+            async with timeout_at(deadline):
+                if plan.finish is not None:
+                    payload = await plan.finish(payload, status)
+                verdict = plan.judge(payload, status)
+                if on_status is not None and status != self.told:
+                    self.told = status
+                    await report(
+                        on_status, plan, status, verdict, payload, self.polls, self._elapsed()
                     )
-                    logged = status
-                if type(payload) is Deferred:
-                    reported = on_status is not None and status != told
-                    payload = _built(plan, status, payload, reported)
-                    if type(payload) is Deferred:  # running on: kept as its bytes, never built
-                        state.keep(payload)
-                        continue
-                try:
-                    if plan.finish is None and (on_status is None or status == told):
-                        verdict = plan.judge(payload, status)  # nothing to await: no timer
-                    else:
-                        async with timeout_at(deadline):
-                            if plan.finish is not None:
-                                payload = await plan.finish(payload, status)
-                            verdict = plan.judge(payload, status)
-                            if on_status is not None and status != told:
-                                told = status
-                                elapsed = loop.time() - started
-                                await report(
-                                    on_status, plan, status, verdict, payload, state.polls, elapsed
-                                )
-                except ServiceError as failure:  # ``finish`` failed: the next tick wakes it again
-                    poll_failed(plan, failure, state.polls, state.interval)
-                    continue
-                except (TimeoutError, asyncio.TimeoutError):
-                    if deadline is None or loop.time() < deadline:
-                        raise
-                    elapsed = loop.time() - started
-                    error = timed_out(
-                        plan, timing, status, payload, state.polls, state.failure, elapsed
-                    )
-                    raise error from None
-                if verdict is not None:
-                    elapsed = loop.time() - started
-                    return ended(plan, status, verdict, payload, state.polls, elapsed, redact)
-                state.keep(payload)  # for a time-out's result
-            item = payload = None  # asleep again: the state keeps the payload, not this frame
+        except (TimeoutError, asyncio.TimeoutError):
+            assert self._loop is not None
+            if deadline is None or self._loop.time() < deadline:
+                raise
+            error = timed_out(
+                plan, self.timing, status, payload, self.polls, self.failure, self._elapsed()
+            )
+            raise error from None
+        return verdict, payload
+
+    def _deadline(self) -> float | None:
+        """Its loop time (computed, not kept: a float less for each sleeping wait)."""
+        timeout = self.timing.timeout
+        return None if timeout is None else self.started + timeout
+
+    def _elapsed(self) -> float:
+        assert self._loop is not None
+        return self._loop.time() - self.started
 
 
 def _built(plan: PollPlan, status: str, payload: Deferred, reported: bool) -> Any:
