@@ -96,17 +96,23 @@ class JobKind:
         # the parsed answer's own dicts: nothing else holds them
         return {job_id: items[i] for job_id, i in match_ids(items, id_path, job_ids).items()}
 
-    def params(self, job_id: str, identifiers: Mapping[str, Any]) -> dict[str, Any]:
-        """The describe call's parameters; names missing or unknown identifiers."""
+    def check(self, job_id: str, identifiers: Mapping[str, Any]) -> None:
+        """Refuse an empty job id, and name missing or unknown identifiers (once per wait: the
+        usual case, the right names, costs one comparison of key views)."""
         if not isinstance(job_id, str) or not job_id:
             raise HookConfigError(f"{self.name} job id must be a non-empty string")
+        if identifiers.keys() == self.identifiers.keys():
+            return
         missing = sorted(set(self.identifiers) - set(identifiers))
         unknown = sorted(set(identifiers) - set(self.identifiers))
-        if missing or unknown:
-            wanted = ", ".join(f"{k}=" for k in self.identifiers) or "no identifiers"
-            raise HookConfigError(
-                f"{self.name} waits take {wanted}; missing {missing}, unknown {unknown}"
-            )
+        wanted = ", ".join(f"{k}=" for k in self.identifiers) or "no identifiers"
+        raise HookConfigError(
+            f"{self.name} waits take {wanted}; missing {missing}, unknown {unknown}"
+        )
+
+    def params(self, job_id: str, identifiers: Mapping[str, Any]) -> dict[str, Any]:
+        """The describe call's parameters; names missing or unknown identifiers."""
+        self.check(job_id, identifiers)
         params: dict[str, Any] = {self.id_param: [job_id] if self.id_is_list else job_id}
         for keyword, api_name in self.identifiers.items():
             params[api_name] = identifiers[keyword]
@@ -143,22 +149,30 @@ def match_ids(items: list[Any], id_path: str, job_ids: Iterable[str]) -> dict[st
     """Where each asked id is in ``items`` (ARNs match their short ids: every part after a
     ``/`` is indexed too, so a chunk of 1,000 ids costs 1,000 look-ups, not a scan of the
     answer per id). Ids the answer does not list are left out."""
-    by_value: dict[str, int] = {}
-    by_suffix: dict[str, int] = {}
     plain = "." not in id_path  # a member of the item (every kind's): no split per item
-    for index, entry in enumerate(items):
-        value = entry.get(id_path) if plain and type(entry) is dict else lookup(entry, id_path)
-        if isinstance(value, str):
-            by_value[value] = index
-            slash = value.find("/")
-            while slash >= 0:
-                by_suffix.setdefault(value[slash + 1 :], index)
-                slash = value.find("/", slash + 1)
+    values = [
+        entry.get(id_path) if plain and type(entry) is dict else lookup(entry, id_path)
+        for entry in items
+    ]
+    by_value = {value: index for index, value in enumerate(values) if isinstance(value, str)}
     found: dict[str, int] = {}
+    short: list[str] = []  # not listed by its own value: an ARN may list it (built if needed)
     for job_id in job_ids:
         at = by_value.get(job_id)
         if at is None:
-            at = by_suffix.get(job_id)
-        if at is not None:
+            short.append(job_id)
+        else:
             found[job_id] = at
+    if short:
+        by_suffix: dict[str, int] = {}
+        for index, value in enumerate(values):
+            if isinstance(value, str):
+                slash = value.find("/")
+                while slash >= 0:
+                    by_suffix.setdefault(value[slash + 1 :], index)
+                    slash = value.find("/", slash + 1)
+        for job_id in short:
+            at = by_suffix.get(job_id)
+            if at is not None:
+                found[job_id] = at
     return found

@@ -201,7 +201,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         is called at each status change with the ``JobResult`` so far (see the observability
         docs)."""
         spec = get_job_kind(kind)
-        spec.params(job_id, identifiers)  # names a missing or unknown identifier now
+        spec.check(job_id, identifiers)  # names a missing or unknown identifier now
         timing = poll_timing(poll_interval, timeout, backoff, max_poll_interval, jitter)
         plan = self._planner.plan(spec, job_id, identifiers, coalesce=coalesce)
         del identifiers  # the plan holds its kind's copy: not one dict per sleeping wait

@@ -94,6 +94,10 @@ class WaitState:
         self.failure = None
         if status == self.status and not ended:
             return False
+        return self.tell(status, payload, ended)
+
+    def tell(self, status: str, payload: Any, ended: bool) -> bool:
+        """Queue a status change or an end for the wait, and wake it (True: woken)."""
         if status != self.status:  # one string per status in the schedule, not one per wait
             assert self.schedule is not None
             self.status = status = self.schedule.status(status)

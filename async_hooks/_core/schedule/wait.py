@@ -64,6 +64,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         "_asyncio_future_blocking",
         "_cancelled",
         "_reading",
+        "level",
         "logged",
         "on_status",
         "redact",
@@ -86,6 +87,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         self.redact = redact
         self.on_status = on_status
         self.started = 0.0
+        self.level = 0  # its status lines' level (``STATUS_LOG_LEVEL`` in its task, as it joined)
         self.logged: str | None = None  # the last status this wait logged ...
         self.told: str | None = None  # ... and told ``on_status`` (which a failed finish delays)
         #: None until it first sleeps: ``asyncio.ensure_future`` takes it for a coroutine, not
@@ -157,6 +159,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         assert registry is not None
         loop = self._loop = asyncio.get_running_loop()
         self.started = loop.time()
+        self.level = STATUS_LOG_LEVEL.get()
         registry.join(self, self._deadline())
 
     def _leave(self) -> None:
@@ -239,6 +242,26 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         cancelled, self._cancelled = self._cancelled, None
         if cancelled is not None:
             raise cancelled
+
+    # ------------------------------------------------------------------ told by a tick
+
+    def tell(self, status: str, payload: Any, ended: bool) -> bool:
+        """A status change the wait would only log and keep is taken in here when its log line
+        is off (the usual ``async_hooks`` logger, or DEBUG lines): no wake, no trip through
+        its task. An end, a wait with ``on_status`` or ``finish`` (which run in its task and
+        may change its level), unread news before it, or a line to log: woken as always."""
+        if (
+            ended
+            or self.news is not None
+            or self.on_status is not None
+            or self.plan.finish is not None
+            or logger.isEnabledFor(self.level)
+        ):
+            return super().tell(status, payload, ended)
+        assert self.schedule is not None
+        self.status = self.logged = self.schedule.status(status)
+        self.keep(payload)  # a ``Deferred`` one as its bytes, never built
+        return False
 
     # ------------------------------------------------------------------ reading the news
 
