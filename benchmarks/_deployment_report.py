@@ -137,7 +137,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         " Longest GC start / end s |"
         " Blocked warnings (max s) | Unknown frames | Deadlocked / skipped heartbeats |"
         " INFO lines per wait, all / own | Event bytes max / mean | Round trips per wait (start) |"
-        " Events (end) | CPU runner / supervisor, start; end (s) | RSS peak growth (MiB) |"
+        " Events (end) | CPU runner / supervisor, start; end (s) (moto's) | RSS peak growth (MiB) |"
         " Wall (s) | Goal | Met |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
         " --- | --- | ---: | ---: | --- | --- |",
@@ -177,6 +177,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f" | {row['event_bytes_max']} / {_fmt(row['event_bytes_mean'], 0)}"
             f" | {_requests(start)} | {_batches(end)}"
             f" | {start['cpu_runner_s']} / {start['cpu_supervisor_s']}; {end['cpu_runner_s']} / {end['cpu_supervisor_s']}"
+            f" ({_fmt(start.get('cpu_moto_s'))}; {_fmt(end.get('cpu_moto_s'))})"
             f" | {_fmt(row.get('rss_peak_growth_mib'), 0)} | {_fmt(row.get('row_wall_s'), 0)}"
             f" | {text} | {met} |"
         )

@@ -273,6 +273,7 @@ class Snap:
     cpu_sup: float
     cpu_run: float
     log_len: int
+    cpu_moto: float = 0.0  # the cloud's side: moto's CPU shares the deployment's cores
 
 
 def snap(ctx: Context, sup: int, runner: int) -> Snap:
@@ -284,7 +285,14 @@ def snap(ctx: Context, sup: int, runner: int) -> Snap:
         tc.pid_cpu(sup),
         tc.pid_cpu(runner),
         len(ctx.deployment.log_of(sup)),
+        moto_cpu(ctx),
     )
+
+
+def moto_cpu(ctx: Context) -> float:
+    """moto's CPU seconds so far (0.0 once it is gone)."""
+    moto = ctx.deployment.processes.get("moto")
+    return tc.pid_cpu(moto.pid) if moto is not None else 0.0
 
 
 def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> dict[str, Any]:
@@ -310,6 +318,7 @@ def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> 
         - before.sup.calls("heartbeat_skipped"),
         "cpu_runner_s": round(after.cpu_run - before.cpu_run, 1),
         "cpu_supervisor_s": round(after.cpu_sup - before.cpu_sup, 1),
+        "cpu_moto_s": round(after.cpu_moto - before.cpu_moto, 1),
     }
 
 
@@ -499,6 +508,7 @@ def snap_at(ctx: Context, sup: int, runner: int, when: float) -> Snap:
         tc.pid_cpu(sup),
         tc.pid_cpu(runner),
         len(ctx.deployment.log_of(sup)),
+        moto_cpu(ctx),
     )
 
 
