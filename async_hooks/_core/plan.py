@@ -9,7 +9,7 @@ wait's own schedule) or in the loop's shared schedule for ``batch.key``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "BatchDescribe",
     "BatchUnsupported",
+    "Briefs",
     "Deferred",
     "ItemSource",
     "PollPlan",
@@ -72,6 +73,31 @@ class Deferred:
 
     def __repr__(self) -> str:
         return f"<Deferred {self.brief!r}>"
+
+
+class Briefs(Mapping[str, Deferred]):
+    """A ``fetch_many`` answer read only in part: each listed id's ``Deferred`` payload, made
+    when asked for. A tick reads ``briefs`` (id -> what the verdict reads) and asks for the
+    ``Deferred`` of a job only when it tells a wait about it: a running job costs no object."""
+
+    __slots__ = ("at", "briefs", "source")
+
+    def __init__(self, source: ItemSource, items: list[Any], at: dict[str, int]) -> None:
+        self.source = source
+        self.at = at  # id -> its index in the answer's items
+        self.briefs: dict[str, Any] = {job_id: items[index] for job_id, index in at.items()}
+
+    def __getitem__(self, job_id: str) -> Deferred:
+        return Deferred(self.briefs[job_id], self.source, self.at[job_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.briefs)
+
+    def __len__(self) -> int:
+        return len(self.briefs)
+
+    def __repr__(self) -> str:
+        return f"<Briefs {self.briefs!r}>"
 
 
 @dataclass(frozen=True, slots=True)

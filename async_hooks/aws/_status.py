@@ -23,7 +23,7 @@ from typing import Any, TypedDict
 import msgspec
 from botocore.parsers import create_parser
 
-from async_hooks._core.plan import Deferred
+from async_hooks._core.plan import Briefs
 from async_hooks.aws._jobkind import JobKind, match_ids
 
 __all__ = ["REFUSED", "StatusReader", "reader_for"]
@@ -96,16 +96,12 @@ class StatusReader:
         self._spans = msgspec.json.Decoder(TypedDict("Spans", spans, total=False)).decode  # type: ignore[operator]
         self._parser = create_parser(self.protocol)
 
-    def read(self, body: bytes, job_ids: Iterable[str]) -> tuple[dict[str, Deferred], Any]:
-        """The asked ids' items as ``Deferred`` briefs, and the page's ``NextToken``; raises
-        one of ``REFUSED`` when the answer is not what the model says."""
+    def read(self, body: bytes, job_ids: Iterable[str]) -> tuple[Briefs, Any]:
+        """The asked ids' briefs (``Deferred`` payloads made when asked for), and the page's
+        ``NextToken``; raises one of ``REFUSED`` when the answer is not what the model says."""
         decoded = self._decode(body)
         items = decoded.get(self.list_key) or []
-        source = _Page(self, body)
-        found = {
-            job_id: Deferred(items[index], source, index)
-            for job_id, index in match_ids(items, self.id_path, job_ids).items()
-        }
+        found = Briefs(_Page(self, body), items, match_ids(items, self.id_path, job_ids))
         return found, decoded.get(self.token_key) if self.token_key else None
 
     def spans(self, body: bytes) -> list[Any]:

@@ -87,14 +87,8 @@ class WaitState:
 
     # ------------------------------------------------------------------ told by a tick
 
-    def saw(self, status: str, payload: Any, ended: bool) -> bool:
-        """A poll answered ``status``: news when it changed or the job ended (True), else
-        nothing (a running job's payload is not kept)."""
-        self.polls += 1
-        self.failure = None
-        if status == self.status and not ended:
-            return False
-        return self.tell(status, payload, ended)
+    # A poll that answered counts (``polls``, ``failure`` cleared) in ``Tick._saw``, which
+    # tells a wait only a status change or an end (a running job's payload is not kept).
 
     def tell(self, status: str, payload: Any, ended: bool) -> bool:
         """Queue a status change or an end for the wait, and wake it (True: woken)."""

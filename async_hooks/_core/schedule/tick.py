@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from async_hooks._core.outcome import failure_text
-from async_hooks._core.plan import BatchUnsupported, Deferred
+from async_hooks._core.plan import BatchUnsupported, Briefs, Deferred
 from async_hooks.errors import HookClosedError, ServiceError
 
 if TYPE_CHECKING:
@@ -140,12 +140,15 @@ class Tick:
                 return
         alone = []
         woken = 0
+        # The status path's answer: briefs, a job's ``Deferred`` made only for a wait told of it.
+        page = found if type(found) is Briefs else None
+        listed = found.briefs if page is not None else found
         for told, job_id in enumerate(chunk, 1):
-            item = found.get(job_id, _ABSENT)
+            item = listed.get(job_id, _ABSENT)
             if item is _ABSENT:
                 alone.append(job_id)
             else:
-                woken += self._saw(job_id, item)
+                woken += self._saw(job_id, item, page)
             if (woken >= WAKE_SLICE or told % SETTLE_SLICE == 0) and told < len(chunk):
                 # The woken waits run before more are told: each may build its job (botocore's
                 # parse of its bytes, ~100 us with full details), so a loop iteration runs at
@@ -154,7 +157,7 @@ class Tick:
                 # the status path); a botocore-parsed answer with nobody to wake is told at once.
                 woken = 0
                 await asyncio.sleep(0)
-        found = item = None  # not kept through the single describes below
+        found = listed = page = item = None  # not kept through the single describes below
         if alone:
             await asyncio.gather(*(self._describe_one(job_id) for job_id in alone))
 
@@ -213,12 +216,17 @@ class Tick:
 
     # ------------------------------------------------------------------ telling the waits
 
-    def _saw(self, job_id: str, item: Any) -> int:
-        """A poll of ``job_id`` answered ``item``: tell each of its waits in the group (a
-        ``Deferred`` item is judged by its brief and handed on unbuilt); how many it woke."""
+    def _saw(self, job_id: str, item: Any, page: Briefs | None = None) -> int:
+        """A poll of ``job_id`` answered ``item`` (its brief, if ``page`` is the status path's
+        answer it came in): tell each of its waits in the group whose status changed or whose
+        job ended; how many it woke. A ``Deferred`` is judged by its brief and handed on
+        unbuilt, and made only for a wait it is told to."""
         woken = 0
         state = self.group.members.get(job_id)
-        read = item.brief if type(item) is Deferred else item  # the status path's brief
+        if page is not None:
+            read, payload = item, None
+        else:
+            read, payload = (item.brief if type(item) is Deferred else item), item
         while state is not None:
             plan = state.plan
             try:
@@ -227,7 +235,14 @@ class Tick:
             except Exception as error:  # an unreadable payload ends this wait, as alone
                 state.failed(error, failure_text(error))
             else:
-                woken += state.saw(status, item, ended)
+                # ``WaitState.saw``, inline: every job of every tick comes here.
+                state.polls += 1
+                state.failure = None
+                if status != state.status or ended:
+                    if payload is None:
+                        assert page is not None
+                        payload = page[job_id]
+                    woken += state.tell(status, payload, ended)
             self._polled(state)
             state = state.twin
         return woken
