@@ -122,8 +122,8 @@ class Planner:
     def plan(
         self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any], *, coalesce: bool
     ) -> PollPlan:
-        """The plan of one wait (``identifiers`` already checked by ``spec.params``)."""
-        frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items()))
+        """The plan of one wait (``identifiers`` already checked by ``spec.check``)."""
+        frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items())) if identifiers else ()
         kit = self._kits.get((spec.name, frozen))
         if kit is None or kit.spec is not spec:  # new, or the kind was registered anew
             kit = self._kits[spec.name, frozen] = self._kit(spec, dict(identifiers), frozen)
