@@ -19,6 +19,7 @@ field with Jinja for every trigger it starts, on the loop every trigger shares.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,7 +32,7 @@ from async_hooks.airflow._cancel import cancel_method
 from async_hooks.airflow._loading import check_names, is_template
 from async_hooks.airflow._operator import DEFERRAL_GRACE, JobWait, result_of
 from async_hooks.airflow._settings import plain
-from async_hooks.airflow._trigger import _PUBLIC_PATH
+from async_hooks.airflow._trigger import _PUBLIC_PATH, WaitForJobTrigger
 from async_hooks.errors import HookConfigError
 
 __all__ = ["WaitForJobSensor"]
@@ -114,20 +115,21 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
             self.start_trigger_args = StartTriggerArgs(
                 trigger_cls=_PUBLIC_PATH,
                 next_method="execute_complete",
-                trigger_kwargs={
-                    "provider": provider,
-                    "hook_kwargs": self.hook_kwargs,
-                    "wait_args": self.wait_args,
-                    "wait_kwargs": self.wait_kwargs,
-                    "started_at": None,  # kept by the trigger itself: see the module's docstring
-                    "polls": 0,
-                    "method": method,
-                    "cancel_on_kill": self.cancel_on_kill,
-                    "end_from_trigger": self.end_from_trigger,
-                    "include_response": self.include_response,
-                    "push_result": bool(self.do_xcom_push),
-                    "deferral_span": span,
-                },
+                trigger_kwargs=_beyond_defaults(
+                    {
+                        "provider": provider,
+                        "hook_kwargs": self.hook_kwargs,
+                        "wait_args": self.wait_args,
+                        "wait_kwargs": self.wait_kwargs,
+                        # No started_at: kept by the trigger itself (the module's docstring).
+                        "method": method,
+                        "cancel_on_kill": self.cancel_on_kill,
+                        "end_from_trigger": self.end_from_trigger,
+                        "include_response": self.include_response,
+                        "push_result": bool(self.do_xcom_push),
+                        "deferral_span": span,
+                    }
+                ),
                 next_kwargs=None,
                 timeout=dt.timedelta(seconds=span),
             )
@@ -184,6 +186,24 @@ class WaitForJobSensor(BaseOperator):  # type: ignore[misc]
         if event == "success":  # a success event's payload, as ``dag.test()`` hands it over
             return None
         return result_of(event)
+
+
+#: ``WaitForJobTrigger``'s keyword defaults, left out of the trigger kwargs a sensor stores.
+_TRIGGER_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(WaitForJobTrigger.__init__).parameters.items()
+    if parameter.default is not inspect.Parameter.empty
+}
+
+
+def _beyond_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Only what differs from the trigger's defaults: the scheduler ships a sensor's DAG, these
+    kwargs of each of its sensors among it, with every trigger it starts in the triggerer."""
+    return {
+        key: value
+        for key, value in kwargs.items()
+        if key not in _TRIGGER_DEFAULTS or value != _TRIGGER_DEFAULTS[key]
+    }
 
 
 def _templated(value: Any) -> bool:

@@ -105,6 +105,30 @@ def test_the_sensor_passes_do_xcom_push_and_include_response_to_its_trigger():
     assert (kwargs["push_result"], kwargs["include_response"]) == (False, True)
 
 
+def test_the_sensor_stores_only_the_trigger_kwargs_that_differ_from_the_defaults():
+    """Every trigger the scheduler starts carries its whole DAG, each sensor's trigger kwargs
+    among it: defaults are left to the trigger's signature."""
+    sensor = WaitForJobSensor(
+        task_id="w",
+        provider="http",
+        job_id="/jobs/1",
+        hook_kwargs={"base_url": "http://example.invalid"},
+        wait_kwargs={"timeout": 600},
+    )
+    kwargs = sensor.start_trigger_args.trigger_kwargs
+    assert set(kwargs) == {
+        "provider",
+        "hook_kwargs",
+        "wait_args",
+        "wait_kwargs",
+        "end_from_trigger",
+        "deferral_span",
+    }
+    trigger = WaitForJobTrigger(**kwargs)
+    assert (trigger.method, trigger.polls, trigger.push_result) == ("wait_for_job", 0, True)
+    assert (trigger.cancel_on_kill, trigger.include_response) == (False, False)
+
+
 @pytest.mark.parametrize(
     ("wait_kwargs", "execution_timeout", "span"),
     [
