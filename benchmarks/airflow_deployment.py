@@ -295,6 +295,12 @@ def moto_cpu(ctx: Context) -> float:
     return tc.pid_cpu(moto.pid) if moto is not None else 0.0
 
 
+def mark_deadlocks(part: dict[str, Any], whole: dict[str, Any]) -> None:
+    """The phase's "appears deadlocked" lines (the supervisor logs each as it skips a heartbeat)."""
+    since, until = part["began"], part["ended"] + 1.0
+    part["deadlocked"] = sum(1 for at in whole.get("deadlocked_at", ()) if since <= at <= until)
+
+
 def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> dict[str, Any]:
     """What the triggerer did between two snapshots; ``since``/``until`` the phase's times."""
     requests = tc.diff(after.sup.requests(), before.sup.requests())
@@ -574,6 +580,7 @@ def measure(ctx: Context, approach: str, count: int) -> dict[str, Any]:
     whole = tc.scan_supervisor_log(log)
     for name in ("start", "end"):
         mark_pauses(result[name], probe)
+        mark_deadlocks(result[name], whole)
     trigger_logs = trigger_log_facts(ctx, dag_id, count)
     return {
         "approach": approach,
@@ -658,6 +665,8 @@ def measure_failover(ctx: Context, count: int) -> dict[str, Any]:
     mark_pauses(moved, probe)
     log = airflow.log_of(b)
     whole = tc.scan_supervisor_log(log)
+    mark_deadlocks(end, whole)
+    mark_deadlocks(moved, whole)
     twice = log.count("had insertion attempted twice")
     return {
         "approach": "failover",
@@ -721,6 +730,9 @@ def measure_longlived(ctx: Context, count: int, waves: int) -> dict[str, Any]:
             mark_pauses(item[name], probe)
     first, last = per_wave[0]["rss_after_mib"], per_wave[-1]["rss_after_mib"]
     whole = tc.scan_supervisor_log(airflow.log_of(sup))
+    for item in per_wave:
+        for name in ("start", "end"):
+            mark_deadlocks(item[name], whole)
     return {
         "approach": "longlived",
         "label": LABELS["longlived"],

@@ -40,6 +40,7 @@ SERIES_CAP = 20000
 BLOCKED = re.compile(r"Triggerer's async thread was blocked for ([0-9.]+) seconds")
 UNKNOWN_FRAME = "Got response for unknown request frame"
 DEADLOCKED = "appears deadlocked"
+_STAMPED_DEADLOCK = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z.*" + DEADLOCKED, re.M)
 
 
 # -- in the triggerer (as sitecustomize)
@@ -309,7 +310,15 @@ def scan_supervisor_log(text: str) -> dict[str, Any]:
         "blocked": [float(s) for s in BLOCKED.findall(text)],
         "unknown_frames": text.count(UNKNOWN_FRAME),
         "deadlocked": text.count(DEADLOCKED),
+        "deadlocked_at": [_epoch(stamp) for stamp in _STAMPED_DEADLOCK.findall(text)],
     }
+
+
+def _epoch(stamp: str) -> float:
+    """Epoch seconds of a log line's UTC timestamp (``2026-12-06T10:07:40.404084``)."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.timezone.utc).timestamp()
 
 
 def trigger_log_files(root: Path, dag_id: str | None = None) -> list[Path]:
