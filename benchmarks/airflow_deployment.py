@@ -819,6 +819,29 @@ def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+def merge(stems: list[str], out: str) -> None:
+    """One table of the rows of several runs (``results/STEM.json``), each run's command kept;
+    a phase without its "appears deadlocked" count gets it from the row's kept logs."""
+    rows: list[dict[str, Any]] = []
+    metas = []
+    for stem in stems:
+        data = json.loads((RESULTS / f"{stem}.json").read_text())
+        metas.append(data["meta"])
+        for row in data["rows"]:
+            log = Path(row.get("logs") or "/nonexistent")
+            logs = sorted(log.glob("triggerer-*.log")) if log.is_dir() else []
+            if logs and row["approach"] not in ("failover", "longlived"):
+                whole = tc.scan_supervisor_log("".join(f.read_text() for f in logs))
+                for name in ("start", "end"):
+                    if name in row and "deadlocked" not in row[name]:
+                        mark_deadlocks(row[name], whole)
+            rows.append(row)
+    meta = {**metas[-1], "command": "; ".join(m["command"] for m in metas)}
+    meta["when"] = " to ".join(sorted({metas[0]["when"], metas[-1]["when"]}))
+    (RESULTS / f"{out}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (RESULTS / f"{out}.md").write_text(markdown(rows, meta))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", nargs="+", default=DEFAULT_ROWS, help="APPROACH:N ...")
@@ -831,7 +854,13 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per wait, at most")
     parser.add_argument("--out", default="latest-airflow-deployment", help="results file stem")
     parser.add_argument("--append", action="store_true", help="keep the rows of the last run")
+    parser.add_argument(
+        "--merge", nargs="+", metavar="STEM", help="write --out from these results' rows, run none"
+    )
     args = parser.parse_args()
+    if args.merge:
+        merge(args.merge, args.out)
+        return
     for spec in args.rows:
         parse_row(spec)
     import airflow
