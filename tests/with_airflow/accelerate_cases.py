@@ -11,12 +11,14 @@ service speaks a protocol the differential test's endpoint serves. After a provi
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from async_hooks.airflow._accelerate._survey import OWN_RUN
 from async_hooks.testing.aws_endpoint import AwsError
 
 #: Classes with their own ``run`` that hand some settings to the base's (checked by reading it).
@@ -25,23 +27,48 @@ DELEGATES = {
         "verbose=False; with verbose=True it forwards CloudWatch logs and runs as before"
     ),
 }
-SERVED = ("json", "rest-json")
-#: Classes whose batch call is the waiter's own operation (a list of ids): not yet proven.
-UNPROVEN = {
-    "airflow.providers.amazon.aws.triggers.batch.BatchJobTrigger": "DescribeJobs",
-    "airflow.providers.amazon.aws.triggers.emr.EmrAddStepsTrigger": "ListSteps",
+SERVED = ("json", "rest-json", "query")
+#: Triggers with their own ``run`` that is reproduced (``_accelerate/_statement.py``), and the
+#: differential test that proves it.
+OWN_RUNS_TAKEN = {
+    "airflow.providers.amazon.aws.triggers.redshift_data.RedshiftDataTrigger": (
+        "its own run, reproduced: the polls on the shared schedule, its last call and parse the"
+        " provider's"
+    ),
 }
-#: Classes the differential test does not finish for yet (why, in the table).
-UNFINISHED = {
-    "airflow.providers.amazon.aws.triggers.sagemaker_unified_studio_notebook"
-    ".SageMakerUnifiedStudioNotebookTrigger": "its differential test does not finish yet",
+#: What each trigger with its own ``run`` does that a waiter's wait does not (the report's why).
+OWN_RUNS = {
+    "dms.DmsTableReloadCompleteTrigger": "one async_wait per table to reload, in turn",
+    "dynamodb.DynamoDBValueSensorTrigger": "GetItem pokes, its own value check, no max attempts",
+    "ec2.EC2StateSensorTrigger": "instance state polls with no max attempts",
+    "ecs.TaskDoneTrigger": "the tasks_stopped waiter with CloudWatch log forwarding each poll",
+    "emr.EmrServerlessStartJobTrigger": "cancels its job run if the task is killed",
+    "glue.GlueCatalogPartitionTrigger": "GetPartitions pokes with its expression, no max attempts",
+    "kinesis.KinesisTrigger": "reads shard records with checkpoints (an event trigger, not a wait)",
+    "redshift_cluster.RedshiftClusterTrigger": (
+        "DescribeClusters polls until its target status, no max attempts, any exception's text"
+        " its error event (not reproduced yet: RedshiftDataTrigger's way would fit)"
+    ),
+    "s3.S3KeyTrigger": "key listings and head-object checks (wildcards, regex, metadata)",
+    "s3.S3KeysUnchangedTrigger": "an inactivity check over listings kept between polls",
+    "sagemaker.SageMakerPipelineTrigger": "lists and logs the pipeline's steps each poll",
+    "sagemaker_unified_studio.SageMakerNotebookJobTrigger": "polls a blocking hook in a thread",
+    "sqs.SqsSensorTrigger": "receives (and may delete) messages: not a status poll",
+    "ssm.SsmRunCommandTrigger": "one wait per instance of the command, then its exit-code checks",
 }
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[(?:\]|\*\]|0\]))?")
 CHECKED = Path(__file__).parents[2] / "async_hooks/airflow/_accelerate/_checked.py"
 
 
 #: Parameters whose value must be one of a few.
-HINTS: dict[str, Any] = {"job_type": "training", "aws_account_id": "123456789012"}
+HINTS: dict[str, Any] = {"aws_account_id": "123456789012"}
+#: Parameters whose value picks the waiter: each value is proven (the first is the default).
+VARIANTS: dict[str, list[Any]] = {
+    "db_type": ["instance", "cluster"],
+    "job_type": ["training", "transform", "processing", "tuning", "endpoint"],
+}
+#: Optional parameters of which one must be given.
+GIVEN: dict[str, Any] = {"collection_id": "id-1"}
 HEAD = '''# ruff: noqa: E501
 """What ``accelerate()`` was checked against, written by
 ``python -m tests.with_airflow.accelerate_cases --write`` (the differential test fails when it is
@@ -55,6 +82,8 @@ def value_for(parameter: inspect.Parameter) -> Any:
     """A value of the parameter's annotated type (an id-like string by default)."""
     if parameter.name in HINTS:
         return HINTS[parameter.name]
+    if parameter.name in VARIANTS:
+        return VARIANTS[parameter.name][0]
     annotation = str(parameter.annotation)
     if "int" in annotation and "str" not in annotation:
         return 3
@@ -69,7 +98,7 @@ def value_for(parameter: inspect.Parameter) -> Any:
 
 def build(cls: type, **given: Any) -> Any:
     """An instance of trigger class ``cls`` from its signature, ``given`` on top."""
-    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    parameters = list(inspect.signature(cls).parameters.values())
     kwargs = {
         p.name: value_for(p)
         for p in parameters
@@ -77,8 +106,42 @@ def build(cls: type, **given: Any) -> Any:
         and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     }
     names = {p.name for p in parameters}
-    kwargs.update({k: v for k, v in given.items() if k in names})
+    kwargs.update({k: v for k, v in {**GIVEN, **given}.items() if k in names})
     return cls(**kwargs)
+
+
+def variants(cls: type) -> list[dict[str, Any]]:
+    """The class's settings to prove, each picking another waiter: its defaults (or, for a
+    required ``waiter_name`` parameter, each waiter of its hook's custom waiters that takes its
+    arguments), then each other value of a ``VARIANTS`` parameter."""
+    parameters = inspect.signature(cls).parameters
+    names = set(parameters)
+    found: list[dict[str, Any]] = [{}]
+    if "waiter_name" in names and parameters["waiter_name"].default is inspect.Parameter.empty:
+        hook = build(cls).hook()
+        if hook.waiter_path is not None:
+            waiters = json.loads(Path(hook.waiter_path).read_text())["waiters"]
+            service = hook.client_type
+            found = [
+                {"waiter_name": name}
+                for name in sorted(waiters)
+                if _takes(service, waiters[name]["operation"], build(cls, waiter_name=name))
+            ]
+    return found + [
+        {**found[0], name: value}
+        for name in VARIANTS
+        if name in names
+        for value in VARIANTS[name][1:]
+    ]
+
+
+def _takes(service: str, operation: str, trigger: Any) -> bool:
+    """Whether ``operation`` takes the trigger's waiter arguments."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    members = model.operation_model(operation).input_shape.members
+    return set(trigger.waiter_args) <= set(members)
 
 
 def shaped(expression: str, value: Any) -> dict[str, Any] | None:
@@ -98,12 +161,45 @@ def answers(config: Any) -> Iterator[tuple[str, Any]]:
     for acceptor in config.acceptors:
         if acceptor.matcher == "error" and isinstance(acceptor.expected, str):
             yield acceptor.state, AwsError(acceptor.expected, "scripted")
-        elif acceptor.matcher in ("path", "pathAll", "pathAny") and not isinstance(
-            acceptor.expected, bool
-        ):
-            answer = shaped(acceptor.argument, acceptor.expected)
+        elif acceptor.matcher in ("path", "pathAll", "pathAny"):
+            if isinstance(acceptor.expected, bool):  # an expression: the first answer it holds
+                answer = next((a for a in _tried(config) if _matches(acceptor, a)), None)
+            else:
+                answer = shaped(acceptor.argument, acceptor.expected)
             if answer is not None:
                 yield acceptor.state, answer
+
+
+def running(config: Any, form: Any) -> dict[str, Any]:
+    """An answer no acceptor matches: the job, with no state yet (a batch answer must list
+    it), or the first tried answer every acceptor reads without an error."""
+    if form is not None:
+        return {form.answer_key: [{}] if form.as_list else {}}
+    return next(
+        a for a in _tried(config) if all(_matches(acc, a) is False for acc in config.acceptors)
+    )
+
+
+def _tried(config: Any) -> Iterator[dict[str, Any]]:
+    """``{}``, then each name of the acceptors' expressions holding each of their quoted
+    literals, a list of no job, of one job."""
+    yield {}
+    for acceptor in config.acceptors:
+        if isinstance(acceptor.argument, str):
+            literals = re.findall(r"'([^']*)'", acceptor.argument)
+            bare = re.sub(r"'[^']*'", "", acceptor.argument)
+            for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare):
+                yield from ({name: literal} for literal in literals)
+                yield {name: []}
+                yield {name: [{}]}
+
+
+def _matches(acceptor: Any, answer: Any) -> bool | None:
+    """Whether ``acceptor`` matches ``answer``; None when it cannot read it (botocore raises)."""
+    try:
+        return bool(acceptor.matcher_func(answer))
+    except Exception:
+        return None
 
 
 def waiter_of(trigger: Any) -> Any:
@@ -124,26 +220,18 @@ def candidate(cls: type, base: type) -> tuple[bool, str]:
 
     path = class_path(cls)
     if "run" in cls.__dict__ and path not in DELEGATES:
-        return False, "its own run (not a plain waiter wait): runs as before"
+        return False, own_run(path)
     try:
-        trigger = build(cls)
-        service = trigger.hook().client_type
-        waiter_of(trigger)
+        triggers = [build(cls, **variant) for variant in variants(cls)]
+        service = triggers[0].hook().client_type
+        configs = [waiter_of(trigger).config for trigger in triggers]
     except Exception as error:
+        if isinstance(error, NotImplementedError) and cls.__subclasses__():
+            return False, f"a base of other trigger classes, never run itself ({error})"
         text = re.sub(r"\s+", " ", str(error))[:80]
         return False, f"not built from its signature to be checked ({type(error).__name__}: {text})"
-    if path in UNPROVEN:
-        return False, (
-            f"its batch form is its own {UNPROVEN[path]} call: not yet proven by the differential"
-            " test"
-        )
-    if path in UNFINISHED:
-        return False, UNFINISHED[path]
-    if not any(state == "success" for state, _ in answers(waiter_of(trigger).config)):
-        return (
-            False,
-            "its success acceptor is not a plain path: not covered by the differential test",
-        )
+    if not all(any(state == "success" for state, _ in answers(c)) for c in configs):
+        return False, "no answer is shaped for its success acceptor: not covered by the test"
     speaks = protocol(service)
     if speaks not in SERVED:
         return (
@@ -153,20 +241,29 @@ def candidate(cls: type, base: type) -> tuple[bool, str]:
     return True, DELEGATES.get(path, "")
 
 
+def own_run(path: str) -> str:
+    """Why a trigger with its own ``run`` is left."""
+    what = OWN_RUNS.get(path.removeprefix("airflow.providers.amazon.aws.triggers."))
+    return f"its own run: {what}; runs as before" if what else OWN_RUN
+
+
 def table() -> str:
     """``_checked.py`` for the installed provider."""
     from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 
     from async_hooks.airflow._accelerate import _original
     from async_hooks.airflow._accelerate._survey import (
+        BASE_MODULE,
         class_path,
         common_fingerprint,
         fingerprint,
+        own_run_classes,
         provider_version,
+        statement_fingerprint,
         trigger_classes,
     )
 
-    base_run = _original[0] if _original else AwsBaseWaiterTrigger.__dict__["run"]
+    base_run = _original.get(BASE_MODULE) or AwsBaseWaiterTrigger.__dict__["run"]
     classes, broken = trigger_classes(AwsBaseWaiterTrigger)
     taken, notes, left = {}, {}, dict(broken)
     for cls in classes:
@@ -177,6 +274,13 @@ def table() -> str:
                 notes[class_path(cls)] = why
         else:
             left[class_path(cls)] = why
+    for cls in own_run_classes(AwsBaseWaiterTrigger):
+        if class_path(cls) in OWN_RUNS_TAKEN:  # its run reproduced (``_statement``)
+            run = _original.get(cls.__module__) or cls.__dict__["run"]
+            taken[class_path(cls)] = statement_fingerprint(cls, run)
+            notes[class_path(cls)] = OWN_RUNS_TAKEN[class_path(cls)]
+        else:
+            left[class_path(cls)] = own_run(class_path(cls))
     version = provider_version()
     lines = [
         HEAD,

@@ -16,16 +16,27 @@ import pytest
 
 from async_hooks.airflow import accelerate
 from async_hooks.airflow._accelerate._fetch import BATCH_FORMS
-from async_hooks.testing.aws_endpoint import AwsEndpoint, AwsError
+from async_hooks.testing.aws_endpoint import AwsError
 
-from .accelerate_cases import CHECKED, answers, build, table, waiter_of
+from .accelerate_cases import (
+    CHECKED,
+    OWN_RUNS_TAKEN,
+    answers,
+    build,
+    running,
+    table,
+    variants,
+    waiter_of,
+)
+from .query_endpoint import endpoint_for
 
 #: On the first Python present only: the provider's code and ours are the same on every
 #: interpreter, and the whole comparison takes minutes.
 pytestmark = pytest.mark.once
 
 REPORT = accelerate()
-TAKEN = sorted(REPORT.taken)
+#: The waiter triggers taken (the ones with their own run: their own differential tests).
+TAKEN = sorted(path for path in REPORT.taken if path not in OWN_RUNS_TAKEN)
 accelerate(enable=False)
 
 #: Batch forms (the waiter's operation -> the batch operation, its list key, the item's id field).
@@ -60,6 +71,29 @@ def test_the_checked_table_is_the_installed_providers() -> None:
     names = ("VERSION_RANGE", "COMMON", "TAKEN", "NOTES", "LEFT")
     assert {n: getattr(_checked, n) for n in names} == {n: fresh[n] for n in names}, CHECKED
     assert "airflow.providers.amazon.aws.triggers.glue.GlueJobCompleteTrigger" in TAKEN
+
+
+def test_the_report_names_every_trigger() -> None:
+    """Every trigger class of the provider is taken or left with why, those with their own
+    ``run`` (not waiter triggers: never dispatched) too, so an operator sees what runs as
+    before."""
+    from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
+    from airflow.triggers.base import BaseTrigger
+
+    from async_hooks.airflow._accelerate._survey import PACKAGE, class_path
+
+    found, todo = set(), list(BaseTrigger.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith(PACKAGE) and cls is not AwsBaseWaiterTrigger:
+            found.add(cls)
+    assert {class_path(c) for c in found} - set(REPORT.taken) - set(REPORT.left) == set()
+    own = [class_path(c) for c in found if not issubclass(c, AwsBaseWaiterTrigger)]
+    assert f"{PACKAGE}.s3.S3KeyTrigger" in own
+    left = [path for path in own if path not in OWN_RUNS_TAKEN]
+    assert all(REPORT.left[path].startswith("its own run") for path in left), REPORT.left
+    assert set(REPORT.taken).isdisjoint(REPORT.left)
 
 
 def test_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,8 +161,8 @@ def _listed(held: Any) -> list[Any]:
 
 
 class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level)
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -154,17 +188,21 @@ async def outcome(trigger: Any, *, accelerated: bool) -> tuple[Any, ...]:
         return made(error)
 
     trigger._event_from_exception = recorded
-    handler = Lines()
-    log = logging.getLogger(LOGGER)
+    handler, ours = Lines(), Lines(logging.DEBUG)
+    log, own = logging.getLogger(LOGGER), logging.getLogger("async_hooks")
     log.addHandler(handler)
-    level, log.level = log.level, logging.INFO
+    own.addHandler(ours)
+    levels = log.level, own.level
+    log.level, own.level = logging.INFO, logging.DEBUG
     try:
         events = [json.loads(normal(json.dumps(e.payload))) async for e in trigger.run()]
     finally:
         log.removeHandler(handler)
-        log.level = level
+        own.removeHandler(ours)
+        log.level, own.level = levels
         accelerate(enable=False)
-    return events, errors, handler.lines
+    fell_back = [line for line in ours.lines if "runs as the provider's" in line]
+    return events, errors, handler.lines, fell_back
 
 
 @pytest.fixture
@@ -174,62 +212,90 @@ def aws_env(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
 
 
-@pytest.mark.parametrize("path", TAKEN)
+def _decided_at(endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Filled, at an accelerated wait's verdict, with the calls ``endpoint`` had answered."""
+    from async_hooks.airflow._accelerate._waiter import SUCCESS, Attempts
+
+    decided: list[int] = []
+    status_of = Attempts.status_of
+
+    def judged(attempts: Attempts, answer: Any) -> str:
+        status = status_of(attempts, answer)
+        if not decided and (status == SUCCESS or status.startswith("ended")):
+            decided.append(len(endpoint.calls))
+        return status
+
+    monkeypatch.setattr(Attempts, "status_of", judged)
+    return decided
+
+
+def _cases(spec: Any) -> list[tuple[str, list[Any], str]]:
+    """``(case, answers one per poll, connection)``: each acceptor's end, then the rest."""
+    service, operation = spec.service, spec.operation
+    waiting = running(spec.config, BATCH_FORMS.get((service, operation)))
+    cases: list[tuple[str, list[Any], str]] = [
+        (f"{state} {n}", [waiting, answer], "accel")
+        for n, (state, answer) in enumerate(answers(spec.config))
+    ]
+    cases += [
+        ("max attempts", [waiting], "accel"),
+        ("retriable", [waiting, AwsError("ServerException", "busy"), waiting], "accel"),
+        ("error", [waiting, AwsError("ValidationException", "bad input")], "accel"),
+        ("no credentials", [waiting], "nokeys"),
+    ]
+    assert any(case.startswith("success") for case, _, _ in cases), "no success answer shaped"
+    return cases
+
+
+@pytest.mark.parametrize("path", TAKEN, ids=[p.rpartition("triggers.")[2] for p in TAKEN])
 async def test_the_same_outcomes(
     path: str, aws_env: None, threaded_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module, _, name = path.rpartition(".")
     cls = getattr(__import__(module, fromlist=[name]), name)
-    probe = build(cls)
-    spec = waiter_of(probe)
-    service, operation = spec.service, spec.operation
-    running: dict[str, Any] = {}
-    form = BATCH_FORMS.get((service, operation))
-    if form is not None:  # the job, with no state yet (a batch answer must list it)
-        running = {form.answer_key: [{}] if form.as_list else {}}
-    cases: list[tuple[str, list[Any], str]] = [
-        (f"{state} {n}", [running, answer], "accel")
-        for n, (state, answer) in enumerate(answers(spec.config))
-    ]
-    cases += [
-        ("max attempts", [running], "accel"),
-        ("retriable", [running, AwsError("ServerException", "busy"), running], "accel"),
-        ("error", [running, AwsError("ValidationException", "bad input")], "accel"),
-        ("no credentials", [running], "nokeys"),
-    ]
-    assert any(case.startswith("success") for case, _, _ in cases), "no success answer shaped"
-    batched = BATCHED.get((service, operation))
     runs = 0
-    for case, states, conn_id in cases:
-        seen = []
-        for accelerated in (False, True):
-            # an endpoint per run: a tick of the last run still in flight cannot take an answer
-            endpoint = AwsEndpoint(service)
-            url = threaded_server(endpoint.app()).url
-            runs += 1  # a connection per run: Airflow may keep a connection it looked up
-            names = {"accel": f"accel{runs}", "nokeys": f"nokeys{runs}"}
-            for name, keys in ((names["accel"], KEYS), (names["nokeys"], {})):
-                extra = {"endpoint_url": url, "region_name": "us-east-1"}
-                conn = {"conn_type": "aws", **keys, "extra": extra}
-                monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}", json.dumps(conn))
-            twice = accelerated and batched is not None
-            life = Lifecycle(states, batched, twice)
-            endpoint.script(service, operation, then=life.single)
-            if batched is not None and batched[0] != operation:
-                endpoint.script(service, batched[0], then=life.batch)
-            elif batched is not None:
-                endpoint.script(service, operation, then=life.batch if accelerated else life.single)
-            try:
-                trigger = build(
-                    cls, waiter_delay=0, waiter_max_attempts=2, aws_conn_id=names[conn_id]
-                )
-            except ValueError:  # a trigger that wants a positive delay
-                trigger = build(
-                    cls, waiter_delay=1, waiter_max_attempts=2, aws_conn_id=names[conn_id]
-                )
-            seen.append(await outcome(trigger, accelerated=accelerated))
-        provider, ours = seen
-        calls = [(c.operation, c.params) for c in endpoint.calls][-8:]
-        assert ours[:2] == provider[:2], f"{case}: {ours} != {provider} {calls}"
-        # status lines: the provider's words, each change at most once (not every poll's line)
-        assert set(ours[2]) <= set(provider[2]), f"{case}: {ours[2]} not in {provider[2]}"
+    for variant in variants(cls):  # each value of a parameter that picks the waiter
+        spec = waiter_of(build(cls, **variant))
+        service, operation = spec.service, spec.operation
+        batched = BATCHED.get((service, operation))
+        # a batch call of its own: an error answer is asked again by the single call
+        own_batch = batched is not None and batched[0] != operation
+        for case, states, conn_id in _cases(spec):
+            case = f"{variant} {case}" if variant else case
+            seen = []
+            for accelerated in (False, True):
+                # an endpoint per run: a tick of the last run still in flight cannot take an
+                # answer
+                endpoint = endpoint_for(service)
+                url = threaded_server(endpoint.app()).url
+                runs += 1  # a connection per run: Airflow may keep a connection it looked up
+                names = {"accel": f"accel{runs}", "nokeys": f"nokeys{runs}"}
+                for name, keys in ((names["accel"], KEYS), (names["nokeys"], {})):
+                    extra = {"endpoint_url": url, "region_name": "us-east-1"}
+                    conn = {"conn_type": "aws", **keys, "extra": extra}
+                    monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}", json.dumps(conn))
+                life = Lifecycle(states, batched, accelerated and own_batch)
+                endpoint.script(service, operation, then=life.single)
+                if batched is not None and own_batch:
+                    endpoint.script(service, batched[0], then=life.batch)
+                given = {**variant, "waiter_max_attempts": 2, "aws_conn_id": names[conn_id]}
+                try:
+                    trigger = build(cls, waiter_delay=0, **given)
+                except ValueError:  # a trigger that wants a positive delay
+                    trigger = build(cls, waiter_delay=1, **given)
+                # one that works its attempts out from its own settings (a run timeout)
+                trigger.attempts = given["waiter_max_attempts"]
+                decided = _decided_at(endpoint, monkeypatch)
+                events = await outcome(trigger, accelerated=accelerated)
+                # the calls until the verdict (polls of a tick begun before the wait left it
+                # are not the trigger's)
+                made = endpoint.calls[: decided[0]] if decided else endpoint.calls
+                seen.append((*events, [(c.operation, c.params) for c in made]))
+            provider, ours = seen
+            assert ours[3] == [], f"{case}: not accelerated: {ours[3]}"
+            calls = ours[4][-8:]
+            assert ours[:2] == provider[:2], f"{case}: {ours[:3]} != {provider[:3]} {calls}"
+            # status lines: the provider's words, each change at most once (not every poll's)
+            assert set(ours[2]) <= set(provider[2]), f"{case}: {ours[2]} not in {provider[2]}"
+            if not own_batch:  # one trigger alone: the provider's own calls, none asked twice
+                assert ours[4] == provider[4], f"{case}: calls {ours[4]} != {provider[4]}"

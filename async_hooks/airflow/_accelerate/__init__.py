@@ -1,12 +1,13 @@
 """``accelerate()``: the Amazon provider's deferrable triggers run on async_hooks, by one line in
 ``airflow_local_settings.py``, DAGs unchanged.
 
-It installs one dispatcher as ``AwsBaseWaiterTrigger.run`` (at once if the provider's module is
-imported, else when it is): a trigger of a class taken over (``_survey.decide``: checked
-provider range, unchanged code) runs ``_run.accelerated_run``; any other runs the provider's
-``run`` as before. Nothing of the provider is imported by ``accelerate()`` itself: every
-Airflow process imports local settings at start, and the triggers' modules (boto3, the hooks)
-cost a second. The report imports them when it is first read.
+It installs one dispatcher as ``AwsBaseWaiterTrigger.run`` and one as ``RedshiftDataTrigger.run``
+(at once if the provider's module is imported, else when it is): a trigger of a class taken over
+(``_survey.decide``: checked provider range, unchanged code) runs ``_run.accelerated_run``
+(``_statement.accelerated_statement_run``); any other runs the provider's ``run`` as before.
+Nothing of the provider is imported by ``accelerate()`` itself: every Airflow process imports
+local settings at start, and the triggers' modules (boto3, the hooks) cost a second. The report
+imports them when it is first read.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from async_hooks.airflow._accelerate._survey import BASE_MODULE
+from async_hooks.airflow._accelerate._survey import BASE_MODULE, STATEMENT_MODULE
 
 __all__ = ["ENV", "AccelerateReport", "accelerate"]
 
@@ -32,7 +33,8 @@ ENV = "ASYNC_HOOKS_ACCELERATE"
 _OFF = frozenset({"0", "false", "no", "off"})
 
 _lock = threading.Lock()
-_original: list[Callable[..., Any]] = []  # the provider's run, while the dispatcher is in place
+#: module -> the provider's run of its class, while the dispatcher is in place
+_original: dict[str, Callable[..., Any]] = {}
 _decisions: dict[type, tuple[bool, str]] = {}
 _enabled = False
 
@@ -86,10 +88,11 @@ def accelerate(enable: bool = True) -> AccelerateReport:
         _enabled = enable
         _decisions.clear()
         if enable:
-            module = sys.modules.get(BASE_MODULE)
-            if module is not None and hasattr(module, "AwsBaseWaiterTrigger"):
-                _patch(module)
-            elif not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+            for name, (attribute, _) in _targets().items():
+                module = sys.modules.get(name)
+                if module is not None and hasattr(module, attribute):
+                    _patch(module)
+            if not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
                 sys.meta_path.insert(0, _PatchOnImport())
         else:
             sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _PatchOnImport)]
@@ -97,26 +100,37 @@ def accelerate(enable: bool = True) -> AccelerateReport:
     return AccelerateReport(enable, why)
 
 
+def _targets() -> dict[str, tuple[str, Callable[..., Any]]]:
+    """module -> the class whose ``run`` is replaced, and its dispatcher."""
+    return {
+        BASE_MODULE: ("AwsBaseWaiterTrigger", _dispatch),
+        STATEMENT_MODULE: ("RedshiftDataTrigger", _dispatch_statement),
+    }
+
+
 def _patch(module: ModuleType) -> None:
-    base = module.AwsBaseWaiterTrigger
-    if base.__dict__.get("run") is not _dispatch:
-        _original[:] = [base.__dict__["run"]]
-        base.run = _dispatch
+    attribute, dispatcher = _targets()[module.__name__]
+    cls = getattr(module, attribute)
+    if cls.__dict__.get("run") is not dispatcher:
+        _original[module.__name__] = cls.__dict__["run"]
+        cls.run = dispatcher
 
 
 def _unpatch() -> None:
-    module = sys.modules.get(BASE_MODULE)
-    base = getattr(module, "AwsBaseWaiterTrigger", None)
-    if base is not None and base.__dict__.get("run") is _dispatch and _original:
-        base.run = _original[0]
+    for name, (attribute, dispatcher) in _targets().items():
+        cls = getattr(sys.modules.get(name), attribute, None)
+        if cls is not None and cls.__dict__.get("run") is dispatcher and name in _original:
+            cls.run = _original[name]
     _original.clear()
 
 
 def _decide(cls: type) -> tuple[bool, str]:
-    from async_hooks.airflow._accelerate._survey import decide
+    from async_hooks.airflow._accelerate._survey import decide, decide_statement
 
     base = sys.modules[BASE_MODULE].AwsBaseWaiterTrigger
-    return decide(cls, base, _original[0])
+    if not issubclass(cls, base):  # the provider's run, the dispatcher's or not
+        return decide_statement(cls, _original.get(STATEMENT_MODULE) or cls.__dict__["run"])
+    return decide(cls, base, _original.get(BASE_MODULE) or base.__dict__["run"])
 
 
 async def _dispatch(self: Any) -> AsyncIterator[Any]:
@@ -124,19 +138,40 @@ async def _dispatch(self: Any) -> AsyncIterator[Any]:
     over, the provider's own for any other (decided once per class, off the loop)."""
     from async_hooks.airflow._accelerate._run import accelerated_run
 
-    original = _original[0]
-    cls = type(self)
-    decision = _decisions.get(cls)
-    if decision is None and _enabled:
-        decision = _decisions[cls] = await asyncio.to_thread(_decide, cls)
-    events: Any = accelerated_run(self, original) if decision and decision[0] else original(self)
-    async with contextlib.aclosing(events):
+    async with contextlib.aclosing(await _chosen(self, BASE_MODULE, accelerated_run)) as events:
         async for event in events:
             yield event
 
 
+async def _dispatch_statement(self: Any) -> AsyncIterator[Any]:
+    """``RedshiftDataTrigger.run`` while accelerated, as ``_dispatch``."""
+    from async_hooks.airflow._accelerate._statement import accelerated_statement_run
+
+    chosen = await _chosen(self, STATEMENT_MODULE, accelerated_statement_run)
+    async with contextlib.aclosing(chosen) as events:
+        async for event in events:
+            yield event
+
+
+async def _chosen(trigger: Any, module: str, accelerated: Callable[..., Any]) -> Any:
+    """The events of ``trigger``: accelerated for a class taken over, the provider's own for
+    any other (decided once per class, off the loop)."""
+    original = _original[module]
+    cls = type(trigger)
+    decision = _decisions.get(cls)
+    if decision is None and _enabled:
+        decision = _decisions[cls] = await asyncio.to_thread(_decide, cls)
+    return accelerated(trigger, original) if decision and decision[0] else original(trigger)
+
+
 def _survey() -> tuple[dict[str, str], dict[str, str]]:
-    from async_hooks.airflow._accelerate._survey import class_path, trigger_classes
+    from async_hooks.airflow._accelerate import _checked
+    from async_hooks.airflow._accelerate._survey import (
+        OWN_RUN,
+        class_path,
+        own_run_classes,
+        trigger_classes,
+    )
 
     base = importlib.import_module(BASE_MODULE).AwsBaseWaiterTrigger  # patched on import
     classes, broken = trigger_classes(base)
@@ -147,14 +182,24 @@ def _survey() -> tuple[dict[str, str], dict[str, str]]:
         if decision is None:
             decision = _decisions[cls] = _decide(cls)
         (taken if decision[0] else left)[class_path(cls)] = decision[1]
+    for cls in own_run_classes(base):  # not waiter triggers: left, unless dispatched too
+        path = class_path(cls)
+        if path in _checked.TAKEN:
+            decision = _decisions.get(cls)
+            if decision is None:
+                decision = _decisions[cls] = _decide(cls)
+            (taken if decision[0] else left)[path] = decision[1]
+        else:
+            left[path] = _checked.LEFT.get(path, OWN_RUN)
     return taken, dict(sorted(left.items()))
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """Installs the dispatcher when the provider's ``triggers.base`` is first imported."""
+    """Installs a dispatcher when the provider's ``triggers.base`` (``triggers.redshift_data``)
+    is first imported."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname != BASE_MODULE:
+        if fullname not in _targets():
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,18 +100,30 @@ def batch_describe(hook: Any, service: str, operation: str, args: Mapping[str, A
         return BatchDescribe(key, 1, None, functools.partial(_one_of_json, hook, service, method))
     fixed = {k: v for k, v in args.items() if k != form.id_arg}
     identifiers = {keyword: fixed[arg] for keyword, arg in form.identifiers.items()}
-    inner = hook._planner.plan(
-        get_job_kind(form.kind), form.job_id(args), identifiers, coalesce=True
-    ).batch
+    kind = get_job_kind(form.kind)
+    inner = hook._planner.plan(kind, form.job_id(args), identifiers, coalesce=True).batch
+    one = functools.partial(_one_of_id, hook, service, method, form, fixed)
+    # The batch call is the waiter's own call (Batch ``DescribeJobs``, EMR ``ListSteps``): for
+    # one id it is the single call, its answer (an error too) the waiter's, never asked twice.
+    alone = one if kind.batch_describe == method else None
     return BatchDescribe(
         ("accelerate", inner.key, operation),
         inner.batch_max,
-        None if inner.fetch_many is None else functools.partial(_many, inner.fetch_many, form),
-        functools.partial(_one_of_id, hook, service, method, form, fixed),
+        None
+        if inner.fetch_many is None
+        else functools.partial(_many, inner.fetch_many, form, alone),
+        one,
     )
 
 
-async def _many(fetch_many: Any, form: BatchForm, job_ids: list[str]) -> dict[str, Any]:
+async def _many(
+    fetch_many: Any,
+    form: BatchForm,
+    alone: Callable[[str], Awaitable[dict[str, Any]]] | None,
+    job_ids: list[str],
+) -> dict[str, Any]:
+    if alone is not None and len(job_ids) == 1:
+        return {job_ids[0]: await alone(job_ids[0])}
     try:
         found = await fetch_many(job_ids)
     except HookConfigError as error:

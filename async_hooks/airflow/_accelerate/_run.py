@@ -23,7 +23,7 @@ from async_hooks.airflow._accelerate._fetch import answer, batch_describe, job_i
 from async_hooks.airflow._accelerate._waiter import Attempts, verdict, waiter_spec
 from async_hooks.errors import HookConfigError, JobFailedError
 
-__all__ = ["HOOK_METHODS", "Unsupported", "accelerated_run"]
+__all__ = ["HOOK_METHODS", "MIN_INTERVAL", "Unsupported", "accelerated_run", "hook_for"]
 
 logger = logging.getLogger("async_hooks")
 #: The provider's own logger for the waiter's status lines (``async_wait``'s module).
@@ -74,12 +74,22 @@ async def accelerated_run(trigger: Any, original: Callable[[Any], Any]) -> Async
 
 
 async def _prepare(trigger: Any) -> tuple[Any, Any, dict[str, Any]]:
+    provider_hook = trigger.hook()
+    hook = await hook_for(provider_hook)
+    spec = await asyncio.to_thread(
+        waiter_spec, provider_hook, trigger.waiter_name, trigger.waiter_config_overrides
+    )
+    return hook, spec, dict(trigger.waiter_args)
+
+
+async def hook_for(provider_hook: Any) -> Any:
+    """The ``AsyncAwsHook`` that makes ``provider_hook``'s calls (the provider's client
+    settings reproduced), or ``Unsupported`` why not."""
     from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 
     from async_hooks._providers import provider
     from async_hooks.airflow._loading import import_off_the_loop
 
-    provider_hook = trigger.hook()
     cls = type(provider_hook)
     changed = [name for name in HOOK_METHODS if _differs(cls, AwsGenericHook, name)]
     if changed:
@@ -89,11 +99,7 @@ async def _prepare(trigger: Any) -> tuple[Any, Any, dict[str, Any]]:
     if not provider_hook.client_type or provider_hook.resource_type:
         raise Unsupported("the hook has no client_type")
     await import_off_the_loop(provider("aws"))
-    spec = await asyncio.to_thread(
-        waiter_spec, provider_hook, trigger.waiter_name, trigger.waiter_config_overrides
-    )
-    hook = await _hook(provider_hook)
-    return hook, spec, dict(trigger.waiter_args)
+    return await _hook(provider_hook)
 
 
 def _differs(cls: type, base: type, name: str) -> bool:

@@ -23,12 +23,17 @@ from async_hooks.airflow._accelerate import _checked
 
 __all__ = [
     "BASE_MODULE",
+    "OWN_RUN",
     "PACKAGE",
+    "STATEMENT_MODULE",
     "class_path",
     "common_fingerprint",
     "decide",
+    "decide_statement",
     "fingerprint",
+    "own_run_classes",
     "provider_version",
+    "statement_fingerprint",
     "trigger_classes",
 ]
 
@@ -36,7 +41,11 @@ logger = logging.getLogger("async_hooks")
 
 PACKAGE = "airflow.providers.amazon.aws.triggers"
 BASE_MODULE = f"{PACKAGE}.base"
+#: The one trigger with its own ``run`` that is taken over (``_statement``).
+STATEMENT_MODULE = f"{PACKAGE}.redshift_data"
 DISTRIBUTION = "apache-airflow-providers-amazon"
+#: Why a trigger with its own ``run`` that the table does not name is left.
+OWN_RUN = "its own run (not a waiter trigger): not checked, runs as before"
 _warned: set[str] = set()
 
 
@@ -74,6 +83,7 @@ def _digest(*sources: str) -> str:
 
 def _source(function: Any) -> str:
     function = getattr(function, "fget", function)  # a property: its getter
+    function = getattr(function, "func", function)  # a cached_property: its function
     return inspect.getsource(function)
 
 
@@ -107,15 +117,57 @@ def common_fingerprint(base: type, base_run: Callable[..., Any]) -> str:
     )
 
 
+def statement_fingerprint(cls: type, run: Callable[..., Any]) -> str:
+    """The hash of ``RedshiftDataTrigger``'s ``run`` (the provider's: ``run``, whatever is
+    installed on the class now) and ``hook``, and of the hook code they rely on (its polls,
+    its last call and parse, the states)."""
+    from airflow.providers.amazon.aws.hooks import redshift_data as module
+
+    hook = module.RedshiftDataHook
+    return _digest(
+        _source(run),
+        _source(cls.__dict__["hook"]),
+        _source(hook.is_still_running),
+        _source(hook.check_query_is_finished_async),
+        _source(hook.parse_statement_response),
+        repr(sorted(module.RUNNING_STATES)),
+        repr(sorted(module.FAILURE_STATES)),
+        repr((module.FINISHED_STATE, module.FAILED_STATE, module.ABORTED_STATE)),
+    )
+
+
+def _out_of_range() -> str | None:
+    """Why no trigger is taken over (the provider's version), or None."""
+    version = provider_version()
+    if in_range(version):
+        return None
+    low, high = _checked.VERSION_RANGE
+    why = f"provider {version} is outside the checked range >={low},<{high}"
+    _warn("range", f"accelerate(): the Amazon provider's triggers run as before: {why}")
+    return why
+
+
+def decide_statement(cls: type, run: Callable[..., Any]) -> tuple[bool, str]:
+    """``decide`` for a ``RedshiftDataTrigger`` (its own ``run``, its own hash)."""
+    path = class_path(cls)
+    why = _out_of_range()
+    if why is not None:
+        return False, why
+    if path not in _checked.TAKEN or "run" not in cls.__dict__ or "hook" not in cls.__dict__:
+        return False, _checked.LEFT.get(path, OWN_RUN)
+    if statement_fingerprint(cls, run) != _checked.TAKEN[path]:
+        why = f"{cls.__qualname__}'s run or its hook's polls changed since it was checked"
+        _warn(path, f"accelerate(): {path} runs as before: {why}")
+        return False, why
+    return True, _checked.NOTES.get(path, "")
+
+
 def decide(cls: type, base: type, base_run: Callable[..., Any]) -> tuple[bool, str]:
     """Whether ``cls`` is taken over, and why (or why not). Warns, once per class, when a class
     checked before has changed or the provider's version is outside the checked range."""
     path = class_path(cls)
-    version = provider_version()
-    if not in_range(version):
-        low, high = _checked.VERSION_RANGE
-        why = f"provider {version} is outside the checked range >={low},<{high}"
-        _warn("range", f"accelerate(): the Amazon provider's triggers run as before: {why}")
+    why = _out_of_range()
+    if why is not None:
         return False, why
     if path in _checked.LEFT:
         return False, _checked.LEFT[path]
@@ -149,11 +201,29 @@ def trigger_classes(base: type) -> tuple[list[type], dict[str, str]]:
             importlib.import_module(name)
         except Exception as error:  # an optional dependency the deployment does not have
             broken[name] = f"its module does not import: {type(error).__name__}: {error}"
+    return _defined(base), broken
+
+
+def own_run_classes(base: type) -> list[type]:
+    """The provider's other triggers (``BaseTrigger`` subclasses that are not ``base``'s, after
+    ``trigger_classes`` imported their modules): each has its own ``run``, never taken over, so
+    the report names them as left."""
+    from airflow.triggers.base import BaseTrigger
+
+    return [cls for cls in _defined(BaseTrigger) if not issubclass(cls, base)]
+
+
+def _defined(root: type) -> list[type]:
+    """The subclasses of ``root`` (at any depth) that the provider's trigger modules define."""
     found: list[type] = []
-    todo: list[type] = list(base.__subclasses__())
+    seen: set[type] = set()
+    todo: list[type] = list(root.__subclasses__())
     while todo:
         cls = todo.pop()
-        if cls not in found and cls.__module__.startswith(PACKAGE):
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith(PACKAGE):
             found.append(cls)
-            todo.extend(cls.__subclasses__())
-    return sorted(found, key=class_path), broken
+    return sorted(found, key=class_path)
