@@ -70,6 +70,8 @@ def airflow(session: nox.Session) -> None:
     # our AWS verdicts against.
     session.install("-e", ".[aws,gcp,airflow]", "apache-airflow-providers-amazon", *_group("test"))
     args = session.posargs or [
+        "-n",  # each worker has its own AIRFLOW_HOME (tests/with_airflow/conftest.py)
+        "auto",
         # 3.11: the newest Amazon provider, whose code accelerate() was checked against, needs it
         *_once_here(session, prefer="3.11"),
         "tests/with_airflow",
@@ -109,7 +111,7 @@ def airflow_lowest(session: nox.Session) -> None:
         "-e", ".[aws,gcp,airflow]", f"apache-airflow=={AIRFLOW_LOWEST}",
         "apache-airflow-providers-amazon", *_group("test"),
     )  # fmt: skip
-    args = session.posargs or ["-m", "not once", "tests/with_airflow"]
+    args = session.posargs or ["-n", "auto", "-m", "not once", "tests/with_airflow"]
     session.run("pytest", "-p", "no:cacheprovider", *args)
 
 

@@ -36,6 +36,11 @@ def _succeeded(row: dict[str, Any]) -> bool:
     return set(states) == {"success"} and sum(states.values()) == row["waits"] * row.get("waves", 1)
 
 
+#: A triggerer's connection look-up (once per connection and triggerer, not per wait) and the
+#: secrets it asks the supervisor to mask.
+CONNECTION_REQUESTS = ("GetConnection", "MaskSecret")
+
+
 def goal(row: dict[str, Any], floor: dict[str, Any] | None) -> tuple[str, list[str]]:
     """The goal of the issue's table for this row, and what misses it (empty: met)."""
     kind, n = row["approach"], row["waits"]
@@ -43,15 +48,23 @@ def goal(row: dict[str, Any], floor: dict[str, Any] | None) -> tuple[str, list[s
     if "error" in row:
         return "-", ["did not finish"]
     if kind == "failover":
-        text = "all succeed in the survivor; nothing started twice; deadlines kept; 0 round trips per moved wait"
+        text = (
+            "all succeed in the survivor; nothing started twice; deadlines kept; 0 round trips per"
+            " moved wait (the survivor's one connection look-up aside)"
+        )
         if not _succeeded(row):
             missed.append("not all succeeded")
         if row.get("max_try_number", 1) > 1 or row.get("worker_slots") or row.get("inserted_twice"):
             missed.append("started twice")
         if row.get("deadlines_changed"):
             missed.append(f"{row['deadlines_changed']} deadlines changed")
-        if row.get("round_trips_per_moved"):
-            missed.append(f"{row['round_trips_per_moved']} round trips per moved wait")
+        per_wait = {
+            kind: count
+            for kind, count in row.get("failover", {}).get("requests", {}).items()
+            if kind not in CONNECTION_REQUESTS
+        }
+        if per_wait:
+            missed.append(f"round trips for the moved waits: {per_wait}")
         return text, missed
     if kind == "longlived":
         text = "RSS after the last wave within 5 % of after the first; per-wave phases flat"
