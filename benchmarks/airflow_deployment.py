@@ -837,7 +837,8 @@ def merge(stems: list[str], out: str) -> None:
                         mark_deadlocks(row[name], whole)
             rows.append(row)
     meta = {**metas[-1], "command": "; ".join(m["command"] for m in metas)}
-    meta["when"] = " to ".join(sorted({metas[0]["when"], metas[-1]["when"]}))
+    whens = sorted(m["when"] for m in metas)
+    meta["when"] = whens[0] if whens[0] == whens[-1] else f"{whens[0]} to {whens[-1]}"
     (RESULTS / f"{out}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     (RESULTS / f"{out}.md").write_text(markdown(rows, meta))
 
