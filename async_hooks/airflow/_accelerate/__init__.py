@@ -124,13 +124,26 @@ def _unpatch() -> None:
     _original.clear()
 
 
+#: One decision at a time, each class's once: a decision reads source, parsing its module, and
+#: CPython 3.11's parser is not safe in two threads at once ("SystemError: AST constructor
+#: recursion depth mismatch", seen when triggers of several classes started together).
+_deciding = threading.Lock()
+
+
 def _decide(cls: type) -> tuple[bool, str]:
     from async_hooks.airflow._accelerate._survey import decide, decide_statement
 
-    base = sys.modules[BASE_MODULE].AwsBaseWaiterTrigger
-    if not issubclass(cls, base):  # the provider's run, the dispatcher's or not
-        return decide_statement(cls, _original.get(STATEMENT_MODULE) or cls.__dict__["run"])
-    return decide(cls, base, _original.get(BASE_MODULE) or base.__dict__["run"])
+    with _deciding:
+        known = _decisions.get(cls)
+        if known is not None:  # decided while this thread waited
+            return known
+        base = sys.modules[BASE_MODULE].AwsBaseWaiterTrigger
+        if not issubclass(cls, base):  # the provider's run, the dispatcher's or not
+            decided = decide_statement(cls, _original.get(STATEMENT_MODULE) or cls.__dict__["run"])
+        else:
+            decided = decide(cls, base, _original.get(BASE_MODULE) or base.__dict__["run"])
+        _decisions[cls] = decided
+        return decided
 
 
 async def _dispatch(self: Any) -> AsyncIterator[Any]:
