@@ -112,16 +112,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
             if self.registry is not None:
                 self._join()
             return self._next()
-        try:
-            yielded = reading.send(value)
-        except StopIteration as stop:
-            self._reading = None
-            return self._after(stop.value)
-        except BaseException:
-            self._reading = None
-            self._leave()
-            raise
-        return yielded
+        return self._step(reading.send, value)
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         """An exception thrown into the wait (its task is cancelled, ``asyncio.timeout``): into
@@ -136,8 +127,13 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
             self._waker = None
             self._leave()
             raise error
+        return self._step(reading.throw, error)
+
+    def _step(self, resume: Callable[[Any], Any], value: Any) -> Any:
+        """One step of the news being read (``send`` or ``throw`` into it): what it yields, else
+        how the wait goes on once it is read; an error out of it leaves the schedule."""
         try:
-            yielded = reading.throw(error)
+            return resume(value)
         except StopIteration as stop:
             self._reading = None
             return self._after(stop.value)
@@ -145,7 +141,6 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
             self._reading = None
             self._leave()
             raise
-        return yielded
 
     def close(self) -> None:
         reading, self._reading = self._reading, None
