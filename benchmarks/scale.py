@@ -14,6 +14,8 @@ Approaches: ``hooks``, async_hooks' ``wait_for_job("batch", ...)`` with its defa
 ``aiobotocore_batched``, what a careful engineer writes by hand on one raw aiobotocore client:
 the waits register futures in a dict, one loop describes every pending id each POLL seconds in
 chunks of 100 (DescribeJobs' maximum), 10 chunk calls in flight, and settles the finished ones.
+On both sides each wait is awaited in a caller coroutine of its own that checks how it ended
+(as an operator or a trigger does): the row compares what each side adds to that.
 """
 
 from __future__ import annotations
@@ -149,8 +151,14 @@ async def _batched(url: str, ids: list[str], poll: float) -> dict[str, Any]:
         await client.describe_jobs(jobs=["warm-up"])
         batcher = Batcher(client, poll)
 
+        async def one(job: str) -> None:
+            # Each wait's outcome is checked where it is awaited, as ``_hooks`` checks its
+            # result: both sides hold one caller coroutine per wait beside their own.
+            status = await batcher.wait(job)
+            assert status == "SUCCEEDED"
+
         async def waiting() -> int:
-            waits = asyncio.gather(*(batcher.wait(job) for job in ids))
+            waits = asyncio.gather(*(one(job) for job in ids))
             await asyncio.gather(batcher.run(len(ids)), waits)
             return batcher.polls
 

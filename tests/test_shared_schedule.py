@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import textwrap
 from collections import Counter
 from typing import Any
@@ -492,3 +493,32 @@ async def test_a_value_shared_for_hooks_goes_with_the_last_of_them():
     await state.release(second)
     assert closed == [session] and "session" not in state._memo
     await state.aclose()
+
+
+async def test_a_bucket_leaver_anywhere_leaves_the_others_to_expire_and_is_never_expired():
+    from async_hooks._core.schedule.deadlines import RESOLUTION, Deadlines
+
+    class Member:  # what ``Deadlines`` reads and calls of a ``WaitState``
+        def __init__(self) -> None:
+            self.bucket: object = None
+            self.place = 0
+            self.expired = asyncio.Event()
+
+        def expire(self) -> None:
+            self.expired.set()
+
+    deadlines = Deadlines()
+    loop = asyncio.get_running_loop()
+    due = (math.ceil(loop.time() / RESOLUTION) + 4) * RESOLUTION  # one bucket for all
+    members = [Member() for _ in range(9)]
+    for member in members:
+        deadlines.add(member, due)  # type: ignore[arg-type]
+    assert len(deadlines) == 1
+    leavers = [members[0], members[4], members[8], members[5]]  # first, middle, last, moved
+    for leaver in leavers:
+        deadlines.remove(leaver)  # type: ignore[arg-type]
+        deadlines.remove(leaver)  # type: ignore[arg-type]  # idempotent
+    stayers = [member for member in members if member not in leavers]
+    await asyncio.wait_for(asyncio.gather(*(m.expired.wait() for m in stayers)), 60)
+    assert not any(leaver.expired.is_set() for leaver in leavers)
+    assert len(deadlines) == 0 and all(member.bucket is None for member in members)

@@ -56,6 +56,7 @@ class WaitState:
         "kept",
         "news",
         "owner",
+        "place",
         "plan",
         "polls",
         "schedule",
@@ -74,6 +75,7 @@ class WaitState:
         self.group: Any = None  # its ``Group`` (of its interval), while it is in one
         self.twin: WaitState | None = None  # another wait on the same id in the same group
         self.bucket: Any = None  # its deadline's bucket (``Deadlines``), if it has a deadline
+        self.place = 0  # its index in that bucket's members
         self.polls = 0
         self.status: str | None = None  # the last status a tick saw
         self.kept: object = None  # the payload of the last status the wait read, packed

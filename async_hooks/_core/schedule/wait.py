@@ -28,6 +28,7 @@ from async_hooks._core.outcome import Redact, ended, own_copy, poll_failed, time
 from async_hooks._core.plan import Deferred
 from async_hooks._core.progress import STATUS_LOG_LEVEL, report
 from async_hooks._core.schedule.state import WaitState
+from async_hooks._result import Later
 from async_hooks.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -284,6 +285,8 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                 if type(payload) is Deferred:  # running on: kept as its bytes, never built
                     self.keep(payload)
                     continue
+                if type(payload) is Later:  # succeeded: built only if its result is read
+                    return ended(plan, status, True, payload, self.polls, self._elapsed(), None)
             try:
                 if plan.finish is None and (on_status is None or status == self.told):
                     verdict = plan.judge(payload, status)  # nothing to await: no timer
@@ -334,8 +337,14 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
 
 def _built(plan: PollPlan, status: str, payload: Deferred, reported: bool) -> Any:
     """``payload`` built (botocore's parse of its bytes) when the wait needs the whole of it:
-    a ``finish`` step, an ``on_status`` report, or an end (judged by the brief, which holds
-    what the verdict reads). A job still running on is logged, not built: ``payload`` itself."""
-    if plan.finish is None and not reported and plan.judge(payload.brief, status) is None:
+    a ``finish`` step, an ``on_status`` report, or a failure (its reason). A job still running
+    on is logged, not built: ``payload`` itself; a success (judged by the brief, which holds
+    what the verdict reads) is built when its result's ``response`` is read: a ``Later``."""
+    if plan.finish is not None or reported:
+        return payload.full()
+    verdict = plan.judge(payload.brief, status)
+    if verdict is None:
         return payload
+    if verdict:
+        return Later(payload.source.build, payload.data())
     return payload.full()
