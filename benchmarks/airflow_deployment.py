@@ -346,6 +346,8 @@ def mark_pauses(part: dict[str, Any], probe: dict[str, Any]) -> None:
     longest = max(pauses, key=lambda g: g[2], default=None)
     part["longest_gc_s"] = round(longest[2], 2) if longest else 0.0
     part["gc_tracked"] = longest[3] if longest and len(longest) > 3 else None
+    # what it freed: a collection that frees much garbage (cycles of ended triggers) is slower
+    part["gc_collected"] = longest[4] if longest and len(longest) > 4 else None
 
 
 def runs_done(ctx: Context, dag_id: str, run_ids: list[str]) -> tuple[int, float | None]:

@@ -101,7 +101,9 @@ class _Witness:
         if took > GC_PAUSE and len(self.gcs) < MAX_STALLS:
             # After a full collection every object it tracks is in the oldest generation.
             tracked = len(gc.get_objects(2)) if info["generation"] == 2 else None
-            self.gcs.append([round(time.time(), 3), info["generation"], round(took, 3), tracked])
+            self.gcs.append(
+                [round(time.time(), 3), info["generation"], round(took, 3), tracked, info["collected"]]
+            )
 
     def _watch(self):
         dumped = None
