@@ -382,3 +382,22 @@ async def test_a_kind_without_a_cancel_is_named(monkeypatch):
     hook = AsyncGcpHook(project="p")
     with pytest.raises(HookConfigError, match="'no-cancel' cannot be cancelled"):
         await hook.cancel_job("no-cancel", "j", location="r1")
+
+
+async def test_a_closed_gcp_hook_leaves_no_cycle(fake_google_api, account_for):
+    from tests.test_hook_cycles import cyclic_garbage
+
+    url, api = fake_google_api
+    case = next(c for c in CASES if c.kind != "bigquery")
+    api.resources[case.path] = [case.done]
+    async with AsyncGcpHook(service_file=account_for(url), api_root=url) as setup:
+        await setup.wait_for_job(case.kind, "j-1", **case.identifiers, **QUICK)  # token, models
+    with cyclic_garbage() as found:
+        for _ in range(2):
+            api.resources[case.path] = [case.running, case.done]
+            hook = AsyncGcpHook(service_file=account_for(url), api_root=url)
+            result = await hook.wait_for_job(case.kind, "j-1", **case.identifiers, **QUICK)
+            await hook.close()
+            assert result.succeeded
+            del hook, result
+    assert not found, found

@@ -108,6 +108,11 @@ class Planner:
         self._kits: dict[tuple[str, tuple[tuple[str, str], ...]], _Kit] = {}
         self._readers = Readers()
 
+    def forget(self) -> None:
+        """Drop the kits (each holds this planner's bound methods: a cycle through
+        ``_kits``); plans already made keep theirs."""
+        self._kits.clear()
+
     # ------------------------------------------------------------------ KindContext
 
     async def call(self, service: str, operation: str, /, **params: Any) -> dict[str, Any]:

@@ -126,9 +126,27 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         self._config_id = hashlib.sha256(
             json.dumps(self.config_kwargs, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
-        self._planner = Planner(
-            self.call, self._shared, self._identity, self._client_key, self._call_raw
-        )
+        self._planner: Planner | None = None  # made on first use, dropped on close
+
+    def _plans(self) -> Planner:
+        """This hook's planner. It holds the hook's bound methods and the hook holds it: a
+        cycle, which ``close`` breaks, so that a closed hook is freed when its last reference
+        goes instead of waiting for a full garbage collection (a triggerer ending thousands of
+        triggers at once, each with its hook, would stall on that collection)."""
+        planner = self._planner
+        if planner is None:
+            planner = self._planner = Planner(
+                self.call, self._shared, self._identity, self._client_key, self._call_raw
+            )
+        return planner
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            planner, self._planner = self._planner, None
+            if planner is not None:
+                planner.forget()
 
     # ------------------------------------------------------------------ operations
 
@@ -203,7 +221,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         spec = get_job_kind(kind)
         spec.check(job_id, identifiers)  # names a missing or unknown identifier now
         timing = poll_timing(poll_interval, timeout, backoff, max_poll_interval, jitter)
-        plan = self._planner.plan(spec, job_id, identifiers, coalesce=coalesce)
+        plan = self._plans().plan(spec, job_id, identifiers, coalesce=coalesce)
         del identifiers  # the plan holds its kind's copy: not one dict per sleeping wait
         return await self._wait(plan, timing, on_status)
 

@@ -109,6 +109,15 @@ class AsyncGcpHook(StorageMethods, JobMethods):
         """Blocking twins of every coroutine method."""
         return GcpSync(self)
 
+    async def close(self) -> None:
+        # Each job kit holds this hook's bound ``_describe``: a cycle, broken here so that a
+        # closed hook goes with its last reference, not at a full collection (a triggerer's
+        # thousands of hooks ending at once). Kits are built again if the hook is used again.
+        try:
+            await super().close()
+        finally:
+            self._job_kits.clear()
+
     # ------------------------------------------------------------------ provider hooks
 
     def _client_key(self, service: str) -> Hashable:

@@ -101,7 +101,7 @@ def batch_describe(hook: Any, service: str, operation: str, args: Mapping[str, A
     fixed = {k: v for k, v in args.items() if k != form.id_arg}
     identifiers = {keyword: fixed[arg] for keyword, arg in form.identifiers.items()}
     kind = get_job_kind(form.kind)
-    inner = hook._planner.plan(kind, form.job_id(args), identifiers, coalesce=True).batch
+    inner = hook._plans().plan(kind, form.job_id(args), identifiers, coalesce=True).batch
     one = functools.partial(_one_of_id, hook, service, method, form, fixed)
     # The batch call is the waiter's own call (Batch ``DescribeJobs``, EMR ``ListSteps``): for
     # one id it is the single call, its answer (an error too) the waiter's, never asked twice.
