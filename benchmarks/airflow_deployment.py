@@ -784,7 +784,8 @@ def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
     logs stay (``logs`` in the row); PostgreSQL's data directory goes."""
     kind, count, waves = parse_row(spec)
     dags = Path(tempfile.mkdtemp(prefix="async-hooks-bench-dags-"))
-    (dags / "lag_probe.py").write_text(LAG_PROBE)
+    probe = LAG_PROBE.replace("GARBAGE = False", "GARBAGE = True") if args.garbage else LAG_PROBE
+    (dags / "lag_probe.py").write_text(probe)
     (dags / "probe_dag.py").write_text(PROBE_DAG.format())
     # The triggerer imports lag_probe and quiet_floor; the caller's PYTHONPATH stays behind them.
     path = [str(dags), *filter(None, [os.environ.get("PYTHONPATH")])]
@@ -857,6 +858,11 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per wait, at most")
     parser.add_argument("--out", default="latest-airflow-deployment", help="results file stem")
     parser.add_argument("--append", action="store_true", help="keep the rows of the last run")
+    parser.add_argument(
+        "--garbage",
+        action="store_true",
+        help="diagnosis: the runner keeps what collections free; lag_probe.garbage counts it",
+    )
     parser.add_argument(
         "--merge", nargs="+", metavar="STEM", help="write --out from these results' rows, run none"
     )

@@ -73,6 +73,9 @@ from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
 
 STEP = 0.05
+#: ``--garbage``: keep what collections free (``gc.DEBUG_SAVEALL``) and count it by type at the
+#: end (a diagnosis: the row's memory and collections are not the real ones then).
+GARBAGE = False
 STALL = 0.2
 MAX_STALLS = 5000
 GC_PAUSE = 0.05
@@ -89,6 +92,9 @@ class _Witness:
         self.gcs, self.dumps = [], []
         self._gc_began = 0.0
         self._loop_thread = threading.get_ident()
+        self.garbage = []
+        if GARBAGE:
+            gc.set_debug(gc.DEBUG_SAVEALL)
         self._stop = threading.Event()
         gc.callbacks.append(self._on_gc)
         threading.Thread(target=self._watch, name="lag-probe-watchdog", daemon=True).start()
@@ -120,6 +126,16 @@ class _Witness:
     def close(self):
         self._stop.set()
         gc.callbacks.remove(self._on_gc)
+        if GARBAGE:
+            import collections
+
+            gc.collect()
+            kinds = collections.Counter(
+                getattr(type(o), "__module__", "?") + "." + type(o).__qualname__ for o in gc.garbage
+            )
+            self.garbage = [[len(gc.garbage), "all"]] + [[n, k] for k, n in kinds.most_common(60)]
+            gc.set_debug(0)
+            gc.garbage.clear()
 
 
 class LagProbeTrigger(BaseTrigger):
@@ -156,7 +172,8 @@ class LagProbeTrigger(BaseTrigger):
         pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else None
         yield TriggerEvent({{"samples": len(lags), "p50": pick(0.5), "p99": pick(0.99),
                             "max": lags[-1] if lags else None, "stalls": stalls,
-                            "gc_pauses": witness.gcs, "stall_stacks": witness.dumps}})
+                            "gc_pauses": witness.gcs, "stall_stacks": witness.dumps,
+                            "garbage": witness.garbage}})
 
 
 class LagProbe(BaseOperator):
