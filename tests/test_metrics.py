@@ -227,3 +227,17 @@ def test_the_console_exporter_example_of_the_docs_runs():
     assert scope["scope"]["name"] == "async_hooks"
     names = {metric["name"] for metric in scope["metrics"]}
     assert {"async_hooks.calls", "async_hooks.call.duration", "async_hooks.waits.active"} <= names
+
+
+async def test_the_meter_carries_the_packages_version(reader, job_server):
+    import async_hooks
+
+    server = job_server()
+    async with AsyncHttpHook(server.url) as hook:
+        await hook.wait_for_job(f"/jobs/{server.create(polls=0, outcome='SUCCEEDED')}", **QUICK)
+    scopes = {
+        (scope.scope.name, scope.scope.version)
+        for resource in reader.get_metrics_data().resource_metrics
+        for scope in resource.scope_metrics
+    }
+    assert scopes == {(hook_metrics.METER_NAME, async_hooks.__version__)}
