@@ -103,7 +103,7 @@ async def test_a_batch_answer_is_read_as_briefs_and_an_error_stays_botocores(aws
     )
     async with _hook(endpoint.url) as hook:
         spec = job_kinds()["ecs"]
-        batch = hook._planner.plan(spec, "t-1", {"cluster": CLUSTER}, coalesce=True).batch
+        batch = hook._plans().plan(spec, "t-1", {"cluster": CLUSTER}, coalesce=True).batch
         assert batch is not None and batch.fetch_many is not None
         found = await batch.fetch_many(["t-1", "t-2"])
         assert list(found) == ["t-1"]  # t-2 is not listed: described alone by the tick
@@ -130,7 +130,7 @@ async def test_an_answer_the_decoder_refuses_is_read_by_botocore(aws_json_endpoi
     )
     async with _hook(endpoint.url) as hook:
         spec = job_kinds()["ecs"]
-        batch = hook._planner.plan(spec, "t-9", {"cluster": CLUSTER}, coalesce=True).batch
+        batch = hook._plans().plan(spec, "t-9", {"cluster": CLUSTER}, coalesce=True).batch
         assert batch is not None and batch.fetch_many is not None
         found = await batch.fetch_many(["t-9"])
         assert type(found["t-9"]) is dict  # botocore's parse
@@ -190,7 +190,7 @@ async def test_a_kind_on_a_query_protocol_is_parsed_by_botocore(moto_server, mon
             for arn in arns
         ]
         answer = await hook.call("elbv2", "describe_target_groups", TargetGroupArns=arns[:1])
-        readers = hook._planner._readers._cache
+        readers = hook._plans()._readers._cache
     assert all(r.succeeded for r in results)
     assert results[0].response == answer["TargetGroups"][0]
     assert not readers  # every answer was botocore's
