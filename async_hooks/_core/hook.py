@@ -119,10 +119,19 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
     async def close(self) -> None:
         """Close what this hook opened on the running loop. Closing twice is fine. Its waits
         still in a shared schedule end with ``HookClosedError``; other hooks' waits go on."""
-        state = current_state()
-        self._closed_on.add(state)
-        state.memo(_SCHEDULES, Schedules).release(self._user, self._closed_error)
-        await state.release(self._user, linger=self.idle_close_after)
+        try:
+            state = current_state()
+            self._closed_on.add(state)
+            state.memo(_SCHEDULES, Schedules).release(self._user, self._closed_error)
+            await state.release(self._user, linger=self.idle_close_after)
+        finally:
+            self._forget_plans()
+
+    def _forget_plans(self) -> None:
+        """Drop what a provider built for its waits and holds this hook's bound methods (a
+        reference cycle), so that a closed hook goes with its last reference rather than at a
+        full collection: a triggerer ending thousands of triggers, each with its hook, would
+        stall on that collection. Built again if the hook is used again."""
 
     async def __aenter__(self) -> Self:
         self._closed_on.discard(current_state())

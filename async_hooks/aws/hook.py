@@ -129,10 +129,8 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         self._planner: Planner | None = None  # made on first use, dropped on close
 
     def _plans(self) -> Planner:
-        """This hook's planner. It holds the hook's bound methods and the hook holds it: a
-        cycle, which ``close`` breaks, so that a closed hook is freed when its last reference
-        goes instead of waiting for a full garbage collection (a triggerer ending thousands of
-        triggers at once, each with its hook, would stall on that collection)."""
+        """This hook's planner, made on first use. It holds the hook's bound methods and the
+        hook holds it: a cycle, which ``close`` breaks (``_forget_plans``)."""
         planner = self._planner
         if planner is None:
             planner = self._planner = Planner(
@@ -140,13 +138,10 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
             )
         return planner
 
-    async def close(self) -> None:
-        try:
-            await super().close()
-        finally:
-            planner, self._planner = self._planner, None
-            if planner is not None:
-                planner.forget()
+    def _forget_plans(self) -> None:
+        planner, self._planner = self._planner, None
+        if planner is not None:
+            planner.forget()
 
     # ------------------------------------------------------------------ operations
 

@@ -109,14 +109,8 @@ class AsyncGcpHook(StorageMethods, JobMethods):
         """Blocking twins of every coroutine method."""
         return GcpSync(self)
 
-    async def close(self) -> None:
-        # Each job kit holds this hook's bound ``_describe``: a cycle, broken here so that a
-        # closed hook goes with its last reference, not at a full collection (a triggerer's
-        # thousands of hooks ending at once). Kits are built again if the hook is used again.
-        try:
-            await super().close()
-        finally:
-            self._job_kits.clear()
+    def _forget_plans(self) -> None:
+        self._job_kits.clear()  # each kit holds this hook's bound ``_describe``
 
     # ------------------------------------------------------------------ provider hooks
 
