@@ -4,6 +4,7 @@ against real servers (moto, aiohttp); and without opentelemetry nothing is impor
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import re
 import subprocess
@@ -241,3 +242,23 @@ async def test_the_meter_carries_the_packages_version(reader, job_server):
         for scope in resource.scope_metrics
     }
     assert scopes == {(hook_metrics.METER_NAME, async_hooks.__version__)}
+
+
+async def test_without_a_provider_a_wait_is_not_wrapped_to_count_itself(moto_server):
+    """Airflow installs the API in every process: until a provider is set, a shared wait is the
+    wait itself, not a counting coroutine around it; once one is, new waits are counted."""
+    _reset_otel_globals()
+    try:
+        async with _aws(moto_server) as hook:
+            quiet = hook.wait_for_job("batch", "j-1", **QUICK)
+            assert not inspect.iscoroutine(quiet)
+            quiet.close()
+            memory = sdk_export.InMemoryMetricReader()
+            provider = sdk_metrics.MeterProvider(metric_readers=[memory])
+            otel_metrics.set_meter_provider(provider)
+            counted = hook.wait_for_job("batch", "j-1", **QUICK)
+            assert inspect.iscoroutine(counted)
+            counted.close()
+        provider.shutdown()
+    finally:
+        _reset_otel_globals()

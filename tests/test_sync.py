@@ -24,6 +24,7 @@ from async_hooks import (
     delay,
     run_sync,
 )
+from async_hooks._sync.awaitables import is_async_callable
 from async_hooks._sync.facade import blocking
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -110,7 +111,7 @@ def _public_coroutine_methods(cls: type) -> set[str]:
     return {
         name
         for name, member in inspect.getmembers(cls)
-        if not name.startswith("_") and inspect.iscoroutinefunction(member)
+        if not name.startswith("_") and is_async_callable(member)
     }
 
 

@@ -22,12 +22,12 @@ import asyncio
 import itertools
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from async_hooks._core.budget import RetryBudget
 from async_hooks._core.loopstate import LoopState, current_state
-from async_hooks._core.metrics import counted, wait_metrics
+from async_hooks._core.metrics import WaitMetrics, counted, wait_metrics
 from async_hooks._core.policy import RetryPolicy, is_retryable
 from async_hooks._core.progress import OnStatus, checked
 from async_hooks._core.redact import Redactor, scrub_exception
@@ -279,25 +279,60 @@ class AsyncBaseHook(ABC, Generic[ClientT]):
         return mapped
 
     def _wait(
-        self, plan: PollPlan, timing: PollTiming, on_status: OnStatus | None = None
-    ) -> Awaitable[JobResult]:
-        """Wait on ``plan`` (await the result): in the loop's shared schedule for
-        ``plan.batch.key`` when it has a ``batch``, alone otherwise. A failure reason is the
-        provider's text, masked: a server may echo the credentials. ``on_status`` is told each
-        status the wait sees, in order (``progress.py``). (Not a coroutine itself: one frame
-        less per waiting wait; with metrics on, one more counts it in
-        ``async_hooks.waits.active``.)"""
-        schedules = self._loop_state().memo(_SCHEDULES, Schedules)
+        self,
+        plan: PollPlan,
+        timing: PollTiming,
+        on_status: OnStatus | None = None,
+        job_id: str | None = None,
+    ) -> Coroutine[Any, None, JobResult]:
+        """Wait on job ``job_id`` (by default the plan's own) of ``plan`` (await the result): in
+        the loop's shared schedule for ``plan.batch.key`` when it has a ``batch``, alone
+        otherwise. A failure reason is the provider's text, masked: a server may echo the
+        credentials. ``on_status`` is told each status the wait sees, in order
+        (``progress.py``).
+
+        Callable off any loop (``asyncio.run(hook.wait_for_job(...))``): what needs the running
+        loop, the closed check and the loop's schedules, is done when the wait is first awaited.
+        A shared wait is not a coroutine itself (one frame less for each of thousands of
+        sleeping waits); a lone one, or one counted in ``async_hooks.waits.active`` with
+        metrics on, runs in one."""
+        on_status = checked(on_status)
+        gauge = wait_metrics(self.provider, plan.kind)
+        if plan.batch is not None and gauge is None:
+            return wait_until_done(
+                plan,
+                timing,
+                redact=self._redact,
+                schedules=self,
+                owner=self._user,
+                on_status=on_status,
+                job_id=job_id,
+            )
+        return self._wait_on_loop(plan, timing, on_status, job_id, gauge)
+
+    async def _wait_on_loop(
+        self,
+        plan: PollPlan,
+        timing: PollTiming,
+        on_status: OnStatus | None,
+        job_id: str | None,
+        gauge: WaitMetrics | None,
+    ) -> JobResult:
         wait = wait_until_done(
             plan,
             timing,
             redact=self._redact,
-            schedules=schedules,
+            schedules=self._loop_schedules(),
             owner=self._user,
-            on_status=checked(on_status),
+            on_status=on_status,
+            job_id=job_id,
         )
-        gauge = wait_metrics(self.provider, plan.kind)
-        return wait if gauge is None else counted(wait, gauge)
+        return await (wait if gauge is None else counted(wait, gauge))
+
+    def _loop_schedules(self) -> Schedules:
+        """The running loop's poll schedules (``ScheduleSource``); ``HookClosedError`` if this
+        hook was closed on it."""
+        return self._loop_state().memo(_SCHEDULES, Schedules)
 
     async def _shared(self, key: Hashable, build: Callable[[], Awaitable[R]]) -> R:
         """This loop's one value for ``key`` (``LoopState.shared``: built once however many

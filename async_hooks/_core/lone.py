@@ -23,22 +23,28 @@ logger = logging.getLogger("async_hooks")
 
 
 async def wait_alone(
-    plan: PollPlan, timing: PollTiming, redact: Redact | None, on_status: OnStatus | None
+    plan: PollPlan,
+    job_id: str,
+    timing: PollTiming,
+    redact: Redact | None,
+    on_status: OnStatus | None,
 ) -> JobResult:
-    """Poll ``plan`` until it is terminal or ``timing.timeout`` has passed."""
+    """Poll job ``job_id`` of ``plan`` until it is terminal or ``timing.timeout`` has passed."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = math.inf if timing.timeout is None else started + timing.timeout
     seen = _Seen()
     try:
         async with timeout_at(None if timing.timeout is None else deadline):
-            return await _poll_until_terminal(plan, timing, seen, started, redact, on_status)
+            return await _poll_until_terminal(
+                plan, job_id, timing, seen, started, redact, on_status
+            )
     except (TimeoutError, asyncio.TimeoutError):
         if loop.time() < deadline:
             raise
         elapsed = loop.time() - started
         error = timed_out(
-            plan, timing, seen.status, seen.payload, seen.polls, seen.failure, elapsed
+            plan, job_id, timing, seen.status, seen.payload, seen.polls, seen.failure, elapsed
         )
         raise error from None
 
@@ -57,6 +63,7 @@ class _Seen:
 
 async def _poll_until_terminal(
     plan: PollPlan,
+    job_id: str,
     timing: PollTiming,
     seen: _Seen,
     started: float,
@@ -70,14 +77,14 @@ async def _poll_until_terminal(
         seen.polls += 1
         due = loop.time()
         try:
-            payload = await plan.describe_alone()
+            payload = await plan.describe_alone(job_id)
             status = plan.status_of(payload)
             if status != seen.status:
                 logger.log(
                     STATUS_LOG_LEVEL.get(),
                     "%s job %s: %s -> %s",
                     plan.kind,
-                    plan.job_id,
+                    job_id,
                     seen.status or "(new)",
                     status,
                 )
@@ -85,7 +92,7 @@ async def _poll_until_terminal(
             if plan.finish is not None:
                 payload = await plan.finish(payload, status)
         except ServiceError as error:
-            poll_failed(plan, error, seen.polls, interval)
+            poll_failed(plan, job_id, error, seen.polls, interval)
             seen.failure = failure_text(error)
         else:
             seen.failure = None
@@ -93,10 +100,10 @@ async def _poll_until_terminal(
             if on_status is not None and status != told:
                 told = status
                 elapsed = loop.time() - started
-                await report(on_status, plan, status, verdict, payload, seen.polls, elapsed)
+                await report(on_status, plan, job_id, status, verdict, payload, seen.polls, elapsed)
             if verdict is not None:
                 elapsed = loop.time() - started
-                return ended(plan, status, verdict, payload, seen.polls, elapsed, redact)
+                return ended(plan, job_id, status, verdict, payload, seen.polls, elapsed, redact)
         sleep = interval
         if timing.jitter:
             sleep *= 1.0 + random.uniform(-timing.jitter, timing.jitter)

@@ -159,11 +159,25 @@ class WaitMetrics:
 
 
 def wait_metrics(provider: str, kind: str) -> WaitMetrics | None:
-    """The active-waits counter for a wait of ``kind``, or None when metrics are off."""
+    """The active-waits counter for a wait of ``kind``, or None when metrics are off or nothing
+    would record them: until the application sets a meter provider, the API's instruments
+    record nothing, and a wait is not wrapped to count itself (a coroutine frame, an object and
+    a dict for each of thousands of sleeping waits, in every Airflow process: Airflow installs
+    the API). A wait started before a provider is set is not counted, nor its end."""
     found = instruments()
-    if found is None:
+    if found is None or not _provider_set():
         return None
     return WaitMetrics(found.waits, provider, kind)
+
+
+#: The API's meter providers that record nothing: its proxy (no provider set yet) and no-op.
+_SILENT_PROVIDERS = frozenset({"_ProxyMeterProvider", "NoOpMeterProvider"})
+
+
+def _provider_set() -> bool:
+    from opentelemetry import metrics
+
+    return type(metrics.get_meter_provider()).__name__ not in _SILENT_PROVIDERS
 
 
 async def counted(wait: Awaitable[R], gauge: WaitMetrics) -> R:

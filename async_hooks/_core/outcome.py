@@ -46,7 +46,9 @@ def own_copy(error: BaseException) -> BaseException:
     return fresh
 
 
-def poll_failed(plan: PollPlan, error: BaseException, polls: int, interval: float) -> None:
+def poll_failed(
+    plan: PollPlan, job_id: str, error: BaseException, polls: int, interval: float
+) -> None:
     """A failed poll: logged when it is a retryable service error (the wait goes on), raised
     otherwise (``error`` must be the wait's own instance)."""
     if not isinstance(error, ServiceError) or not error.retryable:
@@ -54,7 +56,7 @@ def poll_failed(plan: PollPlan, error: BaseException, polls: int, interval: floa
     logger.warning(
         "%s job %s: poll %d failed (%s), polling again in %.2gs",
         plan.kind,
-        plan.job_id,
+        job_id,
         polls,
         type(error).__name__,
         interval,
@@ -63,6 +65,7 @@ def poll_failed(plan: PollPlan, error: BaseException, polls: int, interval: floa
 
 def timed_out(
     plan: PollPlan,
+    job_id: str,
     timing: PollTiming,
     status: str | None,
     payload: Any,
@@ -74,10 +77,10 @@ def timed_out(
     whose last polls failed says why it has no fresher status."""
     result = None
     if status is not None:
-        result = JobResult(plan.kind, plan.job_id, status, False, payload, polls, elapsed)
+        result = JobResult(plan.kind, job_id, status, False, payload, polls, elapsed)
     why = "" if failure is None else f"; the last poll failed: {failure}"
     return JobTimeoutError(
-        f"{plan.kind} job {plan.job_id} still {status or 'unknown'} after "
+        f"{plan.kind} job {job_id} still {status or 'unknown'} after "
         f"{timing.timeout:g}s ({polls} polls){why}",
         result=result,
         last_status=status,
@@ -87,6 +90,7 @@ def timed_out(
 
 def ended(
     plan: PollPlan,
+    job_id: str,
     status: str,
     succeeded: bool,
     payload: Any,
@@ -96,14 +100,14 @@ def ended(
 ) -> JobResult:
     """The result of a job that ended; raises ``JobFailedError`` (the reason masked) if it
     failed."""
-    result = JobResult(plan.kind, plan.job_id, status, succeeded, payload, polls, elapsed)
+    result = JobResult(plan.kind, job_id, status, succeeded, payload, polls, elapsed)
     if succeeded:
         return result
     reason = plan.reason_of(payload)
     if reason is not None and redact is not None:
         reason = redact(reason)
     raise JobFailedError(
-        f"{plan.kind} job {plan.job_id} ended {status}: {reason or 'no reason given'}",
+        f"{plan.kind} job {job_id} ended {status}: {reason or 'no reason given'}",
         result=result,
         reason=reason,
     )

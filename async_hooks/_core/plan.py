@@ -129,7 +129,9 @@ class BatchDescribe:
 
 @dataclass(frozen=True, slots=True)
 class PollPlan:
-    """What to poll and how to read it. Providers build one per wait.
+    """What to poll and how to read it. Providers build one per wait, or share one among the
+    waits of a batch key: ``job_id`` is then ``""``, each wait carrying its own id (one object
+    fewer for each of thousands; ``wait_until_done(..., job_id=)``).
 
     ``describe`` may be None when ``batch`` is given: the batch's ``fetch_one(job_id)`` then
     describes the job alone (a coalesced wait needs no describe of its own: one object fewer
@@ -153,12 +155,13 @@ class PollPlan:
     batch: BatchDescribe | None = None
     finish: Callable[[Any, str], Awaitable[Any]] | None = None
 
-    def describe_alone(self) -> Awaitable[Any]:
-        """One describe of the job, alone."""
+    def describe_alone(self, job_id: str) -> Awaitable[Any]:
+        """One describe of job ``job_id`` (this plan's own, or, for a plan its waits share, the
+        wait's), alone."""
         if self.describe is not None:
             return self.describe()
         assert self.batch is not None, "a plan without a describe has a batch"
-        return self.batch.fetch_one(self.job_id)
+        return self.batch.fetch_one(job_id)
 
     def judge(self, payload: Any, status: str) -> bool | None:
         if self.verdict is not None:

@@ -43,6 +43,7 @@ def checked(on_status: OnStatus | None) -> OnStatus | None:
 async def report(
     on_status: OnStatus,
     plan: PollPlan,
+    job_id: str,
     status: str,
     verdict: bool | None,
     payload: Any,
@@ -50,7 +51,7 @@ async def report(
     elapsed: float,
 ) -> None:
     """Tell ``on_status`` the job so far (``succeeded`` is True only once it has succeeded)."""
-    job = JobResult(plan.kind, plan.job_id, status, verdict is True, payload, polls, elapsed)
+    job = JobResult(plan.kind, job_id, status, verdict is True, payload, polls, elapsed)
     try:
         answer = on_status(job)
         if inspect.isawaitable(answer):
@@ -59,6 +60,6 @@ async def report(
         logger.exception(
             "%s job %s: the on_status callback failed on status %s; the wait goes on",
             plan.kind,
-            plan.job_id,
+            job_id,
             status,
         )

@@ -8,13 +8,13 @@ client error (404, 403, bad request) ends it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from async_hooks._core.lone import wait_alone
 from async_hooks._core.outcome import Redact
 from async_hooks._core.plan import DEFAULT_TIMEOUT, BatchDescribe, PollPlan, PollTiming
-from async_hooks._core.schedule import Schedules, wait_shared
+from async_hooks._core.schedule import ScheduleSource, wait_shared
 from async_hooks._result import JobResult, OnStatus
 from async_hooks.errors import NotFoundError
 
@@ -59,15 +59,18 @@ def wait_until_done(
     timing: PollTiming,
     *,
     redact: Redact | None = None,
-    schedules: Schedules | None = None,
+    schedules: ScheduleSource | None = None,
     owner: object = None,
     on_status: OnStatus | None = None,
-) -> Awaitable[JobResult]:
-    """Wait until ``plan`` is terminal. With a ``batch`` and the loop's ``schedules`` the wait
+    job_id: str | None = None,
+) -> Coroutine[Any, None, JobResult]:
+    """Wait until job ``job_id`` (by default the plan's own) of ``plan`` is terminal. With a
+    ``batch`` and ``schedules`` (asked for the loop's when the wait is first awaited) the wait
     (of hook ``owner``) joins the schedule of ``batch.key``; otherwise it polls alone.
     ``redact`` masks secrets in a failure reason (a server may echo credentials); ``on_status``
     is told each status the wait sees, in order (``progress.py``). (A plain function returning
     the wait's coroutine: one frame less per wait, thousands of which may be waiting.)"""
+    job = plan.job_id if job_id is None else job_id
     if plan.batch is not None and schedules is not None:
-        return wait_shared(plan, timing, schedules, owner, redact, on_status)
-    return wait_alone(plan, timing, redact, on_status)
+        return wait_shared(plan, job, timing, schedules, owner, redact, on_status)
+    return wait_alone(plan, job, timing, redact, on_status)

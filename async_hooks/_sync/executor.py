@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from async_hooks._sync.awaitables import is_async_callable
 from async_hooks._sync.loop_thread import shared_loop
 from async_hooks.errors import HookConfigError
 
@@ -41,7 +41,7 @@ class AsyncExecutor(concurrent.futures.Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            if not _is_async(fn):
+            if not is_async_callable(fn):
                 if self._threads is None:
                     self._threads = concurrent.futures.ThreadPoolExecutor(
                         self.max_workers, thread_name_prefix="async_hooks-executor"
@@ -82,12 +82,3 @@ class AsyncExecutor(concurrent.futures.Executor):
             threads.shutdown(wait=wait, cancel_futures=cancel_futures)
         if wait:
             concurrent.futures.wait(pending)
-
-
-def _is_async(fn: Callable[..., Any]) -> bool:
-    target = fn
-    while hasattr(target, "func"):  # functools.partial
-        target = target.func
-    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
-    )

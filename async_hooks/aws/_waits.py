@@ -47,12 +47,12 @@ Shared = Callable[[Hashable, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 class _Kit:
     """What the waits of one kind and identifiers on one hook share."""
 
-    __slots__ = ("batch", "finish", "identifiers", "reason_of", "spec", "status_of")
+    __slots__ = ("batch", "finish", "identifiers", "plan", "reason_of", "spec", "status_of")
 
     def __init__(
         self,
         spec: JobKind,
-        batch: BatchDescribe | None,
+        batch: BatchDescribe,
         finish: Callable[[Any, str], Awaitable[Any]] | None,
         identifiers: Mapping[str, Any],
     ) -> None:
@@ -62,6 +62,19 @@ class _Kit:
         self.finish = finish
         self.status_of = spec.status_of
         self.reason_of = spec.reason_of
+        #: The plan of every coalesced wait of the kit (each wait carries its job's id).
+        self.plan = PollPlan(
+            spec.name,
+            "",
+            None,
+            spec.status_of,
+            spec.success,
+            spec.failure,
+            spec.reason_of,
+            spec.verdict,
+            batch,
+            finish,
+        )
 
 
 class _DescribeOne:
@@ -127,22 +140,25 @@ class Planner:
     def plan(
         self, spec: JobKind, job_id: str, identifiers: Mapping[str, Any], *, coalesce: bool
     ) -> PollPlan:
-        """The plan of one wait (``identifiers`` already checked by ``spec.check``)."""
+        """The plan of a wait on ``job_id`` (``identifiers`` already checked by ``spec.check``):
+        a coalesced wait's is its kit's, shared by every such wait (its ``job_id`` is ``""``:
+        the wait carries the id), one that polls alone has its own."""
         frozen = tuple(sorted((k, repr(v)) for k, v in identifiers.items())) if identifiers else ()
         kit = self._kits.get((spec.name, frozen))
         if kit is None or kit.spec is not spec:  # new, or the kind was registered anew
             kit = self._kits[spec.name, frozen] = self._kit(spec, dict(identifiers), frozen)
-        batch = kit.batch if coalesce else None
+        if coalesce:
+            return kit.plan
         return PollPlan(
             spec.name,
             job_id,
-            None if batch is not None else _DescribeOne(self, spec, job_id, kit.identifiers),
+            _DescribeOne(self, spec, job_id, kit.identifiers),
             kit.status_of,
             spec.success,
             spec.failure,
             kit.reason_of,
             spec.verdict,
-            batch,
+            None,
             kit.finish,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Hashable, Mapping
+from collections.abc import Coroutine, Hashable, Mapping
 from typing import Any, ClassVar, Final
 
 from aiobotocore.session import AioSession
@@ -26,6 +26,7 @@ from async_hooks._core.waiting import (
     PollTiming,
     presence_plan,
 )
+from async_hooks._sync.awaitables import awaitable_method
 from async_hooks._sync.facade import blocking
 from async_hooks.aws._capture import Captured
 from async_hooks.aws._capture import install as install_capture
@@ -185,7 +186,8 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
             failure = self._mapped(error, service, "create_client")
         raise failure
 
-    async def wait_for_job(
+    @awaitable_method
+    def wait_for_job(
         self,
         /,
         kind: str,
@@ -199,7 +201,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         coalesce: bool = True,
         on_status: OnStatus | None = None,
         **identifiers: Any,
-    ) -> JobResult:
+    ) -> Coroutine[Any, None, JobResult]:
         """Wait until an AWS job of ``kind`` ends: a built-in kind (the table of kinds in
         docs/aws.md lists each with its identifiers, such as ``job_name=`` for ``"glue"``, its
         states and its failure reason; ``async_hooks.aws.job_kinds()`` lists them too) or a
@@ -212,13 +214,16 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         maximum per call (``jitter`` does not apply there); waits of other kinds on the same id
         share one describe call per tick. ``coalesce=False`` polls alone. ``on_status(result)``
         is called at each status change with the ``JobResult`` so far (see the observability
-        docs)."""
+        docs).
+
+        Not a coroutine function: it returns the wait itself (awaitable, and a ``Coroutine``
+        for ``asyncio.create_task``), so that a sleeping wait holds no frame of this call. Bad
+        arguments therefore raise when it is called, not when it is awaited."""
         spec = get_job_kind(kind)
         spec.check(job_id, identifiers)  # names a missing or unknown identifier now
         timing = poll_timing(poll_interval, timeout, backoff, max_poll_interval, jitter)
         plan = self._plans().plan(spec, job_id, identifiers, coalesce=coalesce)
-        del identifiers  # the plan holds its kind's copy: not one dict per sleeping wait
-        return await self._wait(plan, timing, on_status)
+        return self._wait(plan, timing, on_status, job_id)
 
     async def wait_for_s3_key(
         self,

@@ -9,7 +9,7 @@ beside them ``group.py`` (a group and its timer), ``deadlines.py`` (waits' deadl
 per bucket) and ``payloads.py`` (the payload a sleeping wait keeps).
 """
 
-from async_hooks._core.schedule.registry import Schedules
+from async_hooks._core.schedule.registry import Schedules, ScheduleSource
 from async_hooks._core.schedule.wait import wait_shared
 
-__all__ = ["Schedules", "wait_shared"]
+__all__ = ["ScheduleSource", "Schedules", "wait_shared"]

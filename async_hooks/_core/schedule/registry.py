@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from async_hooks._core.schedule.schedule import PollSchedule
 
 if TYPE_CHECKING:
     from async_hooks._core.schedule.state import WaitState
 
-__all__ = ["Schedules"]
+__all__ = ["ScheduleSource", "Schedules"]
+
+
+class ScheduleSource(Protocol):
+    """Where a wait finds its loop's schedules when it is first awaited: a hook (which refuses
+    then if it was closed on that loop), or the ``Schedules`` themselves. Asked on the loop, not
+    when the wait is made: a wait may be made off any loop (``asyncio.run(hook.wait_for_job(
+    ...))``, a sync facade)."""
+
+    def _loop_schedules(self) -> Schedules: ...
 
 
 class Schedules:
@@ -25,6 +34,9 @@ class Schedules:
         self._by_key: dict[Hashable, PollSchedule] = {}
         self._by_owner: dict[object, set[PollSchedule]] = {}
         self._peak = 0  # the most keys at once since the tables were last rebuilt
+
+    def _loop_schedules(self) -> Schedules:
+        return self
 
     def join(self, state: WaitState, deadline: float | None) -> None:
         """``state``, a wait of hook ``state.owner``, into the schedule of its plan's

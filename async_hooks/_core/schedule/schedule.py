@@ -170,7 +170,7 @@ class PollSchedule:
             group = self._groups[interval] = Group(interval, state.timing.jitter)
             if not self._closed:
                 group.arm(asyncio.get_running_loop().time() + group.window, self._fire)
-        job_id = state.plan.job_id
+        job_id = state.job_id
         first = group.members.get(job_id)
         if first is None:
             group.members[job_id] = state
@@ -183,7 +183,7 @@ class PollSchedule:
         group: Group = state.group
         state.group = None
         members = group.members
-        job_id = state.plan.job_id
+        job_id = state.job_id
         first = members[job_id]
         if first is state:
             if state.twin is None:

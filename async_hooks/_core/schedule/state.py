@@ -53,6 +53,7 @@ class WaitState:
         "failure",
         "group",
         "interval",
+        "job_id",
         "kept",
         "news",
         "owner",
@@ -65,9 +66,10 @@ class WaitState:
         "twin",
     )
 
-    def __init__(self, plan: PollPlan, timing: PollTiming, owner: object) -> None:
+    def __init__(self, plan: PollPlan, job_id: str, timing: PollTiming, owner: object) -> None:
         self.schedule: Membership | None = None  # set when it joins one
-        self.plan = plan
+        self.plan = plan  # shared by the waits of a kind: the job's id is the wait's
+        self.job_id = job_id
         self.timing = timing
         self.owner = owner  # the hook whose wait this is: it leaves when that hook closes
         self.interval = timing.poll_interval
@@ -166,7 +168,7 @@ class WaitState:
     def __repr__(self) -> str:
         news = len(self.news) if self.news else 0
         return (
-            f"<WaitState {self.plan.kind} {self.plan.job_id} status={self.status}"
+            f"<WaitState {self.plan.kind} {self.job_id} status={self.status}"
             f" polls={self.polls} interval={self.interval:g}s news={news}"
             f"{' sleeping' if self._waker is not None else ''}>"
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from async_hooks._core._compat import timeout_at
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import contextvars
 
     from async_hooks._core.plan import PollPlan, PollTiming
-    from async_hooks._core.schedule.registry import Schedules
+    from async_hooks._core.schedule.registry import ScheduleSource
     from async_hooks._core.schedule.state import News
     from async_hooks._result import JobResult, OnStatus
 
@@ -46,15 +46,16 @@ logger = logging.getLogger("async_hooks")
 
 def wait_shared(
     plan: PollPlan,
+    job_id: str,
     timing: PollTiming,
-    schedules: Schedules,
+    schedules: ScheduleSource,
     owner: object,
     redact: Redact | None,
     on_status: OnStatus | None,
-) -> Awaitable[JobResult]:
-    """A wait on ``plan`` (of hook ``owner``) in the loop's schedule for ``plan.batch.key``,
-    which it joins when first awaited."""
-    return SharedWait(plan, timing, schedules, owner, redact, on_status)
+) -> Coroutine[Any, None, JobResult]:
+    """A wait on job ``job_id`` of ``plan`` (of hook ``owner``) in the loop's schedule for
+    ``plan.batch.key``, which it joins when first awaited (on the loop that awaits it)."""
+    return SharedWait(plan, job_id, timing, schedules, owner, redact, on_status)
 
 
 class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
@@ -77,14 +78,15 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
     def __init__(
         self,
         plan: PollPlan,
+        job_id: str,
         timing: PollTiming,
-        registry: Schedules,
+        registry: ScheduleSource,
         owner: object,
         redact: Redact | None,
         on_status: OnStatus | None,
     ) -> None:
-        super().__init__(plan, timing, owner)
-        self.registry: Schedules | None = registry  # until it joins
+        super().__init__(plan, job_id, timing, owner)
+        self.registry: ScheduleSource | None = registry  # until it joins
         self.redact = redact
         self.on_status = on_status
         self.started = 0.0
@@ -151,8 +153,9 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         self._leave()
 
     def _join(self) -> None:
-        registry, self.registry = self.registry, None
-        assert registry is not None
+        source, self.registry = self.registry, None
+        assert source is not None
+        registry = source._loop_schedules()  # a closed hook refuses here, before it joins
         loop = self._loop = asyncio.get_running_loop()
         self.started = loop.time()
         self.level = STATUS_LOG_LEVEL.get()
@@ -173,6 +176,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                 assert self._loop is not None
                 error = timed_out(
                     self.plan,
+                    self.job_id,
                     self.timing,
                     self.status,
                     self.last_payload(),
@@ -263,10 +267,10 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
 
     async def _read(self, news: list[News]) -> JobResult | None:
         """Read ``news`` in order: the result if the wait ends, None if it sleeps on."""
-        plan, on_status = self.plan, self.on_status
+        plan, job_id, on_status = self.plan, self.job_id, self.on_status
         for item in news:
             if isinstance(item, BaseException):
-                poll_failed(plan, own_copy(item), self.polls, self.interval)
+                poll_failed(plan, job_id, own_copy(item), self.polls, self.interval)
                 continue
             status, payload = item
             if status != self.logged:
@@ -274,7 +278,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                     STATUS_LOG_LEVEL.get(),
                     "%s job %s: %s -> %s",
                     plan.kind,
-                    plan.job_id,
+                    job_id,
                     self.logged or "(new)",
                     status,
                 )
@@ -286,18 +290,27 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                     self.keep(payload)
                     continue
                 if type(payload) is Later:  # succeeded: built only if its result is read
-                    return ended(plan, status, True, payload, self.polls, self._elapsed(), None)
+                    return ended(
+                        plan, job_id, status, True, payload, self.polls, self._elapsed(), None
+                    )
             try:
                 if plan.finish is None and (on_status is None or status == self.told):
                     verdict = plan.judge(payload, status)  # nothing to await: no timer
                 else:
                     verdict, payload = await self._judged(payload, status)
             except ServiceError as failure:  # ``finish`` failed: the next tick wakes it again
-                poll_failed(plan, failure, self.polls, self.interval)
+                poll_failed(plan, job_id, failure, self.polls, self.interval)
                 continue
             if verdict is not None:
                 return ended(
-                    plan, status, verdict, payload, self.polls, self._elapsed(), self.redact
+                    plan,
+                    job_id,
+                    status,
+                    verdict,
+                    payload,
+                    self.polls,
+                    self._elapsed(),
+                    self.redact,
                 )
             self.keep(payload)  # for a time-out's result
         return None
@@ -313,14 +326,28 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                 if on_status is not None and status != self.told:
                     self.told = status
                     await report(
-                        on_status, plan, status, verdict, payload, self.polls, self._elapsed()
+                        on_status,
+                        plan,
+                        self.job_id,
+                        status,
+                        verdict,
+                        payload,
+                        self.polls,
+                        self._elapsed(),
                     )
         except (TimeoutError, asyncio.TimeoutError):
             assert self._loop is not None
             if deadline is None or self._loop.time() < deadline:
                 raise
             error = timed_out(
-                plan, self.timing, status, payload, self.polls, self.failure, self._elapsed()
+                plan,
+                self.job_id,
+                self.timing,
+                status,
+                payload,
+                self.polls,
+                self.failure,
+                self._elapsed(),
             )
             raise error from None
         return verdict, payload
