@@ -29,8 +29,13 @@ __all__ = ["PER_EVENT_SECONDS", "EventGate", "gate", "slice_size"]
 #: The most the supervisor spent per event in our measurements (Airflow 3.3.2, PostgreSQL, two
 #: loaded cores): select the task instance, set its state, push the XCom, insert a callback row.
 PER_EVENT_SECONDS = 0.025
-#: Share of the health threshold one ``handle_events`` may take.
-_SHARE = 1 / 3
+#: Share of the health threshold one ``handle_events`` may take. Half: the runner sends one
+#: message a cycle and awaits the supervisor's answer before it sends another
+#: (``TriggerRunner.sync_state_to_supervisor``), so the supervisor never persists two messages of
+#: one runner back to back; the other half is the margin for a slower database. (A third, until
+#: 2026-12-06, cut 2,000 events ending together into 9 messages where Airflow's own triggers
+#: made 4: each message waits for the runner's next cycle.)
+_SHARE = 1 / 2
 #: How often waiting events look whether the runner took some into a message.
 _CHECK_EVERY = 0.05
 #: A window that has not moved for this long (a trigger cancelled mid-event) is cleared.
@@ -45,10 +50,9 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventGate] = (
 
 
 def slice_size(threshold: float | None = None) -> int:
-    """Events on their way at most: one message of them persists within a third of the
-    runner's health threshold (``[triggerer] runner_health_check_threshold``, or the heartbeat
-    threshold where that is smaller) at ``PER_EVENT_SECONDS`` each: 400 with Airflow's
-    defaults (30 s), so even two messages read in one supervisor iteration stay inside it."""
+    """Events on their way at most: one message of them persists within half the runner's
+    health threshold (``[triggerer] runner_health_check_threshold``, or the heartbeat threshold
+    where that is smaller) at ``PER_EVENT_SECONDS`` each: 600 with Airflow's defaults (30 s)."""
     if threshold is None:
         threshold = _health_threshold()
     return max(10, int(threshold * _SHARE / PER_EVENT_SECONDS))

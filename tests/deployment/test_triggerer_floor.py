@@ -35,7 +35,7 @@ START_ROUND_TRIPS = ("GetXCom", "SetXCom")
 TRIGGER = "WaitForJobTrigger"
 #: The runner's health threshold here, and the slice it makes (``_release.slice_size``).
 HEALTH_S = 12
-SLICE = 160
+SLICE = 240
 
 
 @dataclass
