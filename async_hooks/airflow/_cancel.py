@@ -17,7 +17,7 @@ from typing import Any
 
 from async_hooks._core.hook import AsyncBaseHook
 from async_hooks._providers import Provider
-from async_hooks.airflow._comms import ENDED, UNKNOWN, task_state
+from async_hooks.airflow._comms import DEFERRED, UNKNOWN, task_state
 from async_hooks.airflow._loading import wait_signature
 from async_hooks.errors import HookConfigError, HookError
 
@@ -41,16 +41,18 @@ def cancel_method(row: Provider, method: str) -> str:
 
 
 async def task_ended(ti: Any) -> bool:
-    """Whether the trigger's task left ``deferred`` for good (a user's action, not a move)."""
+    """Whether the trigger's task left ``deferred`` (a user's action, not a move). Any other
+    state says so: a cleared task may be ``scheduled`` or ``queued`` again by the time its old
+    trigger's ``on_kill`` asks, and its old try's job is no longer wanted."""
     state = await task_state(ti)
     if state == UNKNOWN:
         logger.warning(
             "cancel_on_kill: the task's state is unknown; its remote job is left running"
         )
         return False
-    if state is None or state in ENDED:
+    if state != DEFERRED:
         return True
-    logger.info("cancel_on_kill: the task is still %s (the trigger moved); job left running", state)
+    logger.info("cancel_on_kill: the task is still deferred (the trigger moved); job left running")
     return False
 
 

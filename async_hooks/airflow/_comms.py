@@ -17,14 +17,15 @@ import logging
 import weakref
 from typing import Any
 
-__all__ = ["ENDED", "UNKNOWN", "kept_start", "kept_start_bounded", "task_state"]
+__all__ = ["DEFERRED", "UNKNOWN", "kept_start", "kept_start_bounded", "task_state"]
 
 logger = logging.getLogger("async_hooks")
 
 #: ``task_state``'s answer when Airflow could not be asked.
 UNKNOWN = "unknown"
-#: States in which a deferred task no longer waits: its remote job is no longer wanted.
-ENDED = frozenset({"failed", "success", "skipped", "upstream_failed", "removed", "up_for_retry"})
+#: The one state in which a task still waits on its trigger (a trigger cancelled while its task
+#: is in it merely moved to another triggerer).
+DEFERRED = "deferred"
 #: The XCom (of the task's own try) that keeps a triggerer-started wait's start.
 START_KEY = "async_hooks_wait_started"
 #: Start look-ups in flight per loop: each is a round trip through the triggerer's supervisor,

@@ -13,6 +13,7 @@ mistake fails the task before it defers.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -343,9 +344,19 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         """Airflow calls this when a user acted on the deferred task (mark failed or succeeded,
         clear). With ``cancel_on_kill``, stop the remote job once the task really left
         ``deferred``. Airflow may cancel a trigger that merely moves to another triggerer the
-        same way: its task is still ``deferred`` then, and the job is left running."""
+        same way: its task is still ``deferred`` then, and the job is left running.
+
+        Airflow cancels the trigger's task again on each runner cycle (about a second) until the
+        trigger has ended, and that cancels ``on_kill`` too, silently: the work runs in a task
+        of its own, which goes on to its end (each step is bounded) whatever befalls this one."""
         if not self.cancel_on_kill:
             return
+        work = asyncio.ensure_future(self._cancel_if_ended())
+        _killing.add(work)
+        work.add_done_callback(_killing.discard)
+        await asyncio.shield(work)
+
+    async def _cancel_if_ended(self) -> None:
         if await task_ended(self.task_instance):
             await self._cancel("the task ended by a user's action")
 
@@ -395,3 +406,5 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
 
 
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument
+#: ``on_kill`` work under way: held here, so that no cancel of its trigger stops it midway.
+_killing: set[asyncio.Task[None]] = set()
