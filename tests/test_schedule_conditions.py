@@ -25,6 +25,7 @@ from async_hooks import (
 )
 from async_hooks._core.loopstate import current_state
 from async_hooks._core.schedule.payloads import PayloadStore
+from async_hooks._core.schedule.wait import KEEP_SECONDS
 from async_hooks.testing.gcp import make_service_account
 from async_hooks.testing.jobserver import until
 
@@ -245,7 +246,9 @@ async def test_on_status_is_told_every_status_in_order_behind_a_slow_callback(ca
 # ---------------------------------------------------------------------- 8. a poll's bookkeeping
 
 
-async def test_a_running_job_costs_no_payload_keeping(monkeypatch):
+async def test_a_running_job_costs_no_payload_keeping_until_its_deadline_is_near(monkeypatch):
+    """A payload is kept only for a time-out's result: far from its deadline a wait keeps none
+    (not even at a status change); near it, each poll's payload, without waking the wait."""
     packed = []
     real_pack = PayloadStore.pack
 
@@ -256,9 +259,16 @@ async def test_a_running_job_costs_no_payload_keeping(monkeypatch):
     monkeypatch.setattr(PayloadStore, "pack", counting)
     board = Board()
     board.add("j", *["RUNNING"] * 12, "DONE")
-    result = await wait(board, "j")
+    result = await wait(board, "j", timeout=3600.0)
     assert result.succeeded and result.polls == 13
-    assert packed == ["RUNNING"]  # kept once, when the status changed; never per poll
+    assert packed == []  # its deadline an hour away: nothing kept
+
+    board.add("n", *["RUNNING"] * 12, "DONE")
+    result = await wait(board, "n", timeout=KEEP_SECONDS)  # near from its start
+    assert result.succeeded and result.polls == 13
+    assert packed == ["RUNNING"] * 12  # each poll's: the freshest for a time-out's result
+    # ``finish`` runs at each wake-up: at its first status and its end, none in between.
+    assert board.finished["n"] == 2
 
 
 # ---------------------------------------------------------------------- the schedule's repr

@@ -1,10 +1,10 @@
-"""How a schedule keeps the payload of each wait's last status change while the wait sleeps:
-serialised (marshal, else pickle) and deflated against the first payload the schedule kept.
+"""How a schedule keeps the payload a wait near its deadline last saw, for its time-out's
+result: serialised (marshal, else pickle) and deflated against the first payload it kept.
 
 Payloads of one kind share most of their bytes (keys, ARNs, settings), so each keeps in a few
 dozen bytes that the garbage collector never walks, instead of the dozens of dicts and lists
-(kilobytes) a parsed describe answer is. A payload is kept only when its wait saw a status
-change, never on a poll that changed nothing; one the status path read only in part (a
+(kilobytes) a parsed describe answer is. A wait far from its deadline keeps none (``state.py``);
+one the status path read only in part (a
 ``Deferred``) is kept as its item's bytes, deflated the same way, and built when asked for.
 Each keep copies a compressor primed once with the dictionary (a few microseconds) instead of
 priming a new one (about 40).

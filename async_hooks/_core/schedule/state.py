@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -54,6 +55,7 @@ class WaitState:
         "group",
         "interval",
         "job_id",
+        "keep_from",
         "kept",
         "news",
         "owner",
@@ -80,7 +82,8 @@ class WaitState:
         self.place = 0  # its index in that bucket's members
         self.polls = 0
         self.status: str | None = None  # the last status a tick saw
-        self.kept: object = None  # the payload of the last status the wait read, packed
+        self.kept: object = None  # near its deadline: the last payload the wait read, packed
+        self.keep_from = math.inf  # loop time from which it keeps payloads (its deadline near)
         self.failure: str | None = None  # the last poll's error, until a poll succeeds
         self.news: list[News] | None = None
         self.expired = False  # the wait's own deadline passed
@@ -153,8 +156,14 @@ class WaitState:
 
     def keep(self, payload: Any) -> None:
         """Keep ``payload`` (of the status the wait just read) for a time-out's result (a
-        ``Deferred`` one as its bytes)."""
+        ``Deferred`` one as its bytes), once its deadline is near (``keep_from``; the ticks
+        then tell it each payload); until then nothing: a payload for each of thousands of
+        sleeping waits, replaced at every status change, held more memory than the waits."""
         assert self.schedule is not None
+        loop = self._loop
+        if loop is not None and loop.time() < self.keep_from:
+            self.kept = None
+            return
         self.kept = self.schedule.payloads.pack(payload)
 
     def last_payload(self) -> Any:

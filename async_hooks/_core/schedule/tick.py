@@ -219,7 +219,8 @@ class Tick:
     def _saw(self, job_id: str, item: Any, page: Briefs | None = None) -> int:
         """A poll of ``job_id`` answered ``item`` (its brief, if ``page`` is the status path's
         answer it came in): tell each of its waits in the group whose status changed or whose
-        job ended; how many it woke. A ``Deferred`` is judged by its brief and handed on
+        job ended (or whose deadline is near: its payload, for a time-out's result); how many
+        it woke. A ``Deferred`` is judged by its brief and handed on
         unbuilt, and made only for a wait it is told to."""
         woken = 0
         state = self.group.members.get(job_id)
@@ -238,7 +239,7 @@ class Tick:
                 # ``WaitState.saw``, inline: every job of every tick comes here.
                 state.polls += 1
                 state.failure = None
-                if status != state.status or ended:
+                if status != state.status or ended or self.started >= state.keep_from:
                     if payload is None:
                         assert page is not None
                         payload = page[job_id]

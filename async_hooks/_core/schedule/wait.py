@@ -43,6 +43,12 @@ __all__ = ["SharedWait", "wait_shared"]
 
 logger = logging.getLogger("async_hooks")
 
+#: A wait keeps the payloads the ticks tell it, for its time-out's result, only within this many
+#: of its longest poll intervals of its deadline, and at least ``KEEP_SECONDS``: a tick or two
+#: come by then even on a busy machine.
+KEEP_INTERVALS = 2
+KEEP_SECONDS = 30.0
+
 
 def wait_shared(
     plan: PollPlan,
@@ -159,7 +165,12 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         loop = self._loop = asyncio.get_running_loop()
         self.started = loop.time()
         self.level = STATUS_LOG_LEVEL.get()
-        registry.join(self, self._deadline())
+        deadline = self._deadline()
+        if deadline is not None:
+            timing = self.timing
+            longest = timing.poll_interval if timing.backoff == 1.0 else timing.max_poll_interval
+            self.keep_from = deadline - max(KEEP_INTERVALS * longest, KEEP_SECONDS)
+        registry.join(self, deadline)
 
     def _leave(self) -> None:
         if self.schedule is not None:
@@ -249,7 +260,12 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         """A status change the wait would only log and keep is taken in here when its log line
         is off (the usual ``async_hooks`` logger, or DEBUG lines): no wake, no trip through
         its task. An end, a wait with ``on_status`` or ``finish`` (which run in its task and
-        may change its level), unread news before it, or a line to log: woken as always."""
+        may change its level), unread news before it, or a line to log: woken as always. The
+        same status again is a payload for a wait whose deadline is near: kept, no wake."""
+        if status == self.status and not ended:
+            if self.news is None:
+                self.keep(payload)  # else its news has a fresher one
+            return False
         if (
             ended
             or self.news is not None
