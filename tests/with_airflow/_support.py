@@ -18,6 +18,12 @@ needs_airflow_3_3 = pytest.mark.skipif(
     "trigger's templates in the triggerer); before, the sensor defers from a worker",
 )
 
+#: Airflow's runner calls a trigger's ``on_kill`` on a user's action from 3.3 on; before, no one.
+needs_trigger_on_kill = pytest.mark.skipif(
+    airflow_version() < (3, 3, 0),
+    reason="Airflow's triggerer calls a trigger's on_kill from 3.3 on",
+)
+
 
 def rebuilt(trigger: WaitForJobTrigger) -> WaitForJobTrigger:
     """Store the trigger as Airflow stores it (serde, encrypted row), read it back, import the

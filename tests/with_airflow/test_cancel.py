@@ -17,7 +17,7 @@ from async_hooks.airflow import JobWait, WaitForJobTrigger
 from async_hooks.aws import AsyncAwsHook
 from async_hooks.testing.aws_jobs import start_executions
 
-from ._support import only_event, rebuilt
+from ._support import needs_trigger_on_kill, only_event, rebuilt
 
 
 async def execution_status(aws_conn: str, arn: str) -> str:
@@ -78,6 +78,7 @@ def test_the_trigger_row_carries_only_what_differs_from_the_defaults(aws_conn):
     assert {"method", "cancel_on_kill", "end_from_trigger"}.isdisjoint(kwargs)
 
 
+@needs_trigger_on_kill
 async def test_on_kill_stops_the_job_though_airflow_cancels_it_again_each_cycle(
     aws_conn, moto_server, monkeypatch
 ):
