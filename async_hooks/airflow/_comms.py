@@ -15,11 +15,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-__all__ = ["DEFERRED", "UNKNOWN", "kept_start", "kept_start_bounded", "task_state"]
+__all__ = [
+    "DEFERRED",
+    "UNKNOWN",
+    "kept_start",
+    "kept_start_bounded",
+    "run_to_its_end",
+    "task_state",
+]
 
 logger = logging.getLogger("async_hooks")
+
+T = TypeVar("T")
 
 #: ``task_state``'s answer when Airflow could not be asked.
 UNKNOWN = "unknown"
@@ -93,9 +103,7 @@ class _StateAsks:
         self._flush = None
         pending, self._pending = self._pending, {}
         for (dag_id, map_index), asked in pending.items():
-            task = asyncio.ensure_future(self._send(dag_id, map_index, asked))
-            _sending.add(task)
-            task.add_done_callback(_sending.discard)
+            run_to_its_end(self._send(dag_id, map_index, asked))
 
     async def _send(
         self, dag_id: str, map_index: int, asked: dict[tuple[str, str], asyncio.Future[str | None]]
@@ -134,9 +142,19 @@ def _state_in(states: Any, run_id: str, task_id: str, map_index: int) -> str | N
 _asks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StateAsks] = (
     weakref.WeakKeyDictionary()
 )
-#: Requests under way: held here, never cancelled, so Airflow never answers a frame nobody
-#: waits for (it logs each such answer synchronously, on the loop every trigger shares).
-_sending: set[asyncio.Task[Any]] = set()
+#: Work under way that no cancel stops: held here until it ends (``run_to_its_end``).
+_running: set[asyncio.Task[Any]] = set()
+
+
+def run_to_its_end(work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """``work`` in a task held until it ends and never cancelled by us: a request sent to the
+    supervisor (Airflow logs an answer to a frame nobody waits for synchronously, on the loop
+    every trigger shares), or ``on_kill``'s stop (Airflow cancels it again each cycle). A caller
+    that must not wait longer awaits it through ``asyncio.shield``."""
+    task = asyncio.ensure_future(work)
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return task
 
 
 async def kept_start(ti: Any, now: float) -> float | None:
@@ -174,10 +192,7 @@ def kept_start_bounded(ti: Any, now: float) -> asyncio.Future[float | None]:
     """``kept_start``, at most ``LOOKUPS_IN_FLIGHT`` at a time on this loop, as a future that
     the caller may stop waiting for: the look-up itself always runs to its end, so Airflow
     never answers a frame nobody waits for."""
-    task = asyncio.ensure_future(_bounded(ti, now))
-    _sending.add(task)
-    task.add_done_callback(_sending.discard)
-    return task
+    return run_to_its_end(_bounded(ti, now))
 
 
 async def _bounded(ti: Any, now: float) -> float | None:

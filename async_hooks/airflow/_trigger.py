@@ -31,6 +31,7 @@ from async_hooks._providers import provider
 from async_hooks.airflow import _quietlog as quietlog
 from async_hooks.airflow import _release as release
 from async_hooks.airflow._cancel import cancel_method, cancel_remote, task_ended
+from async_hooks.airflow._comms import run_to_its_end
 from async_hooks.airflow._events import WaitOutcome
 from async_hooks.airflow._loading import (
     check_wait_arguments,
@@ -348,13 +349,11 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
 
         Airflow cancels the trigger's task again on each runner cycle (about a second) until the
         trigger has ended, and that cancels ``on_kill`` too, silently: the work runs in a task
-        of its own, which goes on to its end (each step is bounded) whatever befalls this one."""
+        of its own, which goes on to its end whatever befalls this one (the stop within
+        ``CANCEL_TIMEOUT``; the state question until Airflow answers it)."""
         if not self.cancel_on_kill:
             return
-        work = asyncio.ensure_future(self._cancel_if_ended())
-        _killing.add(work)
-        work.add_done_callback(_killing.discard)
-        await asyncio.shield(work)
+        await asyncio.shield(run_to_its_end(self._cancel_if_ended()))
 
     async def _cancel_if_ended(self) -> None:
         if await task_ended(self.task_instance):
@@ -406,5 +405,3 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
 
 
 _registry_row = provider  # ``provider`` is also the name of the trigger's first argument
-#: ``on_kill`` work under way: held here, so that no cancel of its trigger stops it midway.
-_killing: set[asyncio.Task[None]] = set()
