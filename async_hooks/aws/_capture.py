@@ -42,6 +42,13 @@ class Captured:
     def __exit__(self, *exc: object) -> None:
         _CAPTURE.reset(self._token)
 
+    def take(self) -> bytes | None:
+        """The body, let go of here: this object outlives the call in every context copied
+        inside it (a task's, a timer's: a cancelled ``TimerHandle`` keeps its context until
+        its time comes, 60 s for botocore's read timeout), so it must not hold the page."""
+        body, self.body = self.body, None
+        return body
+
 
 def capture_body(operation_model: Any, response_dict: dict[str, Any], **kwargs: Any) -> None:
     """botocore's ``before-parse`` handler (see the module's docstring)."""

@@ -171,7 +171,7 @@ class AsyncAwsHook(AsyncBaseHook[Any]):
         async def run(client: Any) -> tuple[bytes | None, dict[str, Any], Any]:
             with Captured() as captured:
                 answer: dict[str, Any] = await getattr(client, operation)(**params)
-            return captured.body, answer, client.meta.service_model
+            return captured.take(), answer, client.meta.service_model
 
         return await self._call(service, operation, run)
 
