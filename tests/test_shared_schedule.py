@@ -522,3 +522,44 @@ async def test_a_bucket_leaver_anywhere_leaves_the_others_to_expire_and_is_never
     await asyncio.wait_for(asyncio.gather(*(m.expired.wait() for m in stayers)), 60)
     assert not any(leaver.expired.is_set() for leaver in leavers)
     assert len(deadlines) == 0 and all(member.bucket is None for member in members)
+
+
+async def test_a_full_bucket_is_followed_by_another_and_every_place_is_a_small_int():
+    """600 deadlines in one slot: three buckets (256, 256, 88), each with its timer, so no wait's
+    place is an int object of its own, nor its ``keep_from`` a float of its own; a filled bucket
+    emptied by leavers cancels its timer."""
+    from async_hooks._core.schedule.deadlines import BUCKET_MAX, RESOLUTION, Deadlines
+
+    class Member:
+        def __init__(self) -> None:
+            self.bucket: object = None
+            self.place = 0
+            self.expired = asyncio.Event()
+
+        def expire(self) -> None:
+            self.expired.set()
+
+    deadlines = Deadlines()
+    loop = asyncio.get_running_loop()
+    due = (math.ceil(loop.time() / RESOLUTION) + 4) * RESOLUTION
+    members = [Member() for _ in range(600)]
+    for n, member in enumerate(members):
+        deadlines.add(member, due, keep_from=due - 30 - n % 7)  # type: ignore[arg-type]
+    assert len(deadlines) == 3
+    assert max(member.place for member in members) == BUCKET_MAX - 1
+    # A bucket keeps payloads from the earliest time any of its waits asked (one float each).
+    assert {member.bucket.keep_from for member in members} == {due - 36}  # type: ignore[attr-defined]
+    first_bucket = members[0].bucket
+    handle = first_bucket.handle  # type: ignore[attr-defined]
+    for member in members[:BUCKET_MAX]:  # the first, filled bucket empties
+        deadlines.remove(member)  # type: ignore[arg-type]
+    assert handle.cancelled() and len(deadlines) == 2
+    stayers = members[BUCKET_MAX:]
+    await asyncio.wait_for(asyncio.gather(*(m.expired.wait() for m in stayers)), 60)
+    assert not any(member.expired.is_set() for member in members[:BUCKET_MAX])
+    assert len(deadlines) == 0
+    for member in members:  # close() cancels the filled buckets' timers too
+        deadlines.add(member, due + 3600)  # type: ignore[arg-type]
+    handles = {member.bucket.handle for member in members}  # type: ignore[attr-defined]
+    deadlines.close()
+    assert len(handles) == 3 and all(h.cancelled() for h in handles) and len(deadlines) == 0

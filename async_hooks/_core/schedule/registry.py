@@ -38,7 +38,7 @@ class Schedules:
     def _loop_schedules(self) -> Schedules:
         return self
 
-    def join(self, state: WaitState, deadline: float | None) -> None:
+    def join(self, state: WaitState, deadline: float | None, keep_from: float) -> None:
         """``state``, a wait of hook ``state.owner``, into the schedule of its plan's
         ``batch.key`` (made if needed), until it leaves (``state.schedule.leave``)."""
         batch = state.plan.batch
@@ -58,7 +58,7 @@ class Schedules:
         if used is None:
             used = self._by_owner[owner] = set()
         used.add(schedule)
-        schedule.join(state, deadline)
+        schedule.join(state, deadline, keep_from)
 
     def release(self, owner: object, error: Callable[[], BaseException]) -> None:
         """Hook ``owner`` closed: out of every schedule it has waits in, each of its waits

@@ -85,10 +85,11 @@ class PollSchedule:
 
     # ------------------------------------------------------------------ waits
 
-    def join(self, state: WaitState, deadline: float | None) -> None:
+    def join(self, state: WaitState, deadline: float | None, keep_from: float) -> None:
         """Add ``state``, a wait of hook ``state.owner`` on a plan with a ``batch``: polled from
         the next tick of its interval's group on, expired once ``deadline`` (loop time) has
-        passed, until it ``leave``s."""
+        passed, keeping payloads for its time-out's result from ``keep_from`` on, until it
+        ``leave``s."""
         batch = state.plan.batch
         assert batch is not None, "a shared wait needs a plan with a batch"
         state.schedule = self
@@ -99,7 +100,7 @@ class PollSchedule:
         state.due = asyncio.get_running_loop().time()
         group = self._enter(state, state.interval)
         if deadline is not None:
-            self._deadlines.add(state, deadline)
+            self._deadlines.add(state, deadline, keep_from)
             if deadline < group.next_tick() and not self._closed:
                 # Its deadline comes first: it cannot wait for the tick (a resumed trigger whose
                 # remaining timeout is shorter than the interval).

@@ -55,7 +55,6 @@ class WaitState:
         "group",
         "interval",
         "job_id",
-        "keep_from",
         "kept",
         "news",
         "owner",
@@ -83,7 +82,6 @@ class WaitState:
         self.polls = 0
         self.status: str | None = None  # the last status a tick saw
         self.kept: object = None  # near its deadline: the last payload the wait read, packed
-        self.keep_from = math.inf  # loop time from which it keeps payloads (its deadline near)
         self.failure: str | None = None  # the last poll's error, until a poll succeeds
         self.news: list[News] | None = None
         self.expired = False  # the wait's own deadline passed
@@ -150,6 +148,12 @@ class WaitState:
 
     # ------------------------------------------------------------------ read by the wait
 
+    def keep_from(self) -> float:
+        """Loop time from which it keeps payloads (its deadline near: its deadline's bucket's,
+        ``Deadlines``); never without a deadline."""
+        bucket = self.bucket
+        return math.inf if bucket is None else float(bucket.keep_from)
+
     def take_news(self) -> list[News]:
         news, self.news = self.news, None
         return news or []
@@ -161,7 +165,7 @@ class WaitState:
         sleeping waits, replaced at every status change, held more memory than the waits."""
         assert self.schedule is not None
         loop = self._loop
-        if loop is not None and loop.time() < self.keep_from:
+        if loop is not None and loop.time() < self.keep_from():
             self.kept = None
             return
         self.kept = self.schedule.payloads.pack(payload)

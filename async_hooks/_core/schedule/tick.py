@@ -239,7 +239,12 @@ class Tick:
                 # ``WaitState.saw``, inline: every job of every tick comes here.
                 state.polls += 1
                 state.failure = None
-                if status != state.status or ended or self.started >= state.keep_from:
+                if (
+                    status != state.status
+                    or ended
+                    # ``state.keep_from()``, inline: its deadline is near
+                    or ((bucket := state.bucket) is not None and self.started >= bucket.keep_from)
+                ):
                     if payload is None:
                         assert page is not None
                         payload = page[job_id]

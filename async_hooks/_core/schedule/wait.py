@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -166,11 +167,12 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
         self.started = loop.time()
         self.level = STATUS_LOG_LEVEL.get()
         deadline = self._deadline()
+        keep_from = math.inf
         if deadline is not None:
             timing = self.timing
             longest = timing.poll_interval if timing.backoff == 1.0 else timing.max_poll_interval
-            self.keep_from = deadline - max(KEEP_INTERVALS * longest, KEEP_SECONDS)
-        registry.join(self, deadline)
+            keep_from = deadline - max(KEEP_INTERVALS * longest, KEEP_SECONDS)
+        registry.join(self, deadline, keep_from)
 
     def _leave(self) -> None:
         if self.schedule is not None:
