@@ -6,8 +6,10 @@ a task, ``asyncio.run``'s argument, made outside any loop, submitted to ``AsyncE
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import sys
+import warnings
 
 import pytest
 
@@ -87,3 +89,25 @@ def test_the_executor_runs_it_on_the_shared_loop(moto_server):
     if sys.version_info >= (3, 12):  # inspect.markcoroutinefunction
         assert inspect.iscoroutinefunction(hook.wait_for_job)
         assert inspect.iscoroutinefunction(AsyncAwsHook.wait_for_job)
+
+
+def test_a_wait_never_awaited_says_so_as_a_coroutine_does():
+    """``hook.wait_for_job(...)`` without ``await`` watches nothing: Python warns of a coroutine
+    never awaited, and so does the wait; one closed, or thrown into, before it started does not."""
+    hook = AsyncAwsHook(region_name="us-east-1")
+    forgotten = [hook.wait_for_job("batch", "job-forgotten", **QUICK)]
+    with pytest.warns(RuntimeWarning, match="batch job 'job-forgotten' was never awaited"):
+        _drop(forgotten)
+    closed = hook.wait_for_job("batch", "job-closed", **QUICK)
+    closed.close()
+    thrown = hook.wait_for_job("batch", "job-thrown", **QUICK)
+    with pytest.raises(KeyError):
+        thrown.throw(KeyError("stop"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _drop([closed, thrown])
+
+
+def _drop(waits: list[object]) -> None:
+    waits.clear()
+    gc.collect()

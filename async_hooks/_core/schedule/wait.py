@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import warnings
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,16 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
 
     # ------------------------------------------------------------------ as a coroutine
 
+    def __del__(self) -> None:
+        if self.registry is not None:  # never started, nor closed
+            # What Python says of a coroutine: ``hook.wait_for_job(...)`` without ``await``
+            # is a bug that would otherwise pass in silence (the job is never watched).
+            warnings.warn(
+                f"the wait for {self.plan.kind} job {self.job_id!r} was never awaited",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
     def __await__(self) -> Generator[Any, None, JobResult]:
         return self  # type: ignore[return-value]  # an iterator with a generator's methods
 
@@ -134,6 +145,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
             error = error.with_traceback(tb)
         reading = self._reading
         if reading is None:
+            self.registry = None  # thrown into before it started: ended, as a coroutine is
             self._waker = None
             self._leave()
             raise error
@@ -153,6 +165,7 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
             raise
 
     def close(self) -> None:
+        self.registry = None  # closed before it started: not a forgotten ``await``
         reading, self._reading = self._reading, None
         if reading is not None:
             reading.close()
