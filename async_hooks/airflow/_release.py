@@ -9,15 +9,10 @@ heartbeat, and the scheduler may hand every trigger to another triggerer.
 
 So a loop's ``WaitForJobTrigger``s take turns: at most ``slice_size()`` events are on their way
 at once (released and not yet taken by the runner into its next message to the supervisor);
-each message the runner sends makes room for as many more, released once the supervisor has
-answered it. Not before: the released triggers end, and Airflow writes two log lines for each,
-synchronously, on the runner's loop; written while the supervisor persists the last message,
-they filled the log socket it was not reading, and blocked the loop (3.5 s at 2,000 sensors).
-After its answer the runner sleeps a second, in which they are written and read, and sends them
-in its next message, as soon as before. An event that ends alone waits at most for the answer
-in flight. The
-runner's queue is found up the call stack of the trigger's ``run`` (Airflow's ``run_trigger``
-iterates it); where it cannot be found (``dag.test()``, another Airflow) nothing is paced.
+each message the runner sends makes room for as many more. Events that do not end
+together never wait. The runner's queue is found up the call stack of the trigger's ``run``
+(Airflow's ``run_trigger`` iterates it); where it cannot be found (``dag.test()``, another
+Airflow) nothing is paced.
 """
 
 from __future__ import annotations
@@ -27,7 +22,6 @@ import collections
 import sys
 import types
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 __all__ = ["PER_EVENT_SECONDS", "EventGate", "gate", "slice_size"]
@@ -86,25 +80,10 @@ class EventGate:
     message. At most ``size`` are on their way at once, so no message carries more; each
     message the runner sends makes room for as many more, which go into the next one."""
 
-    __slots__ = (
-        "_busy",
-        "_queue",
-        "_size",
-        "_waiting",
-        "_watch",
-        "admitted",
-        "sent_count",
-        "since",
-    )
+    __slots__ = ("_queue", "_size", "_waiting", "_watch", "admitted", "sent_count", "since")
 
-    def __init__(
-        self,
-        queue: collections.deque[Any] | None,
-        size: int,
-        busy: Callable[[], bool] | None = None,
-    ) -> None:
+    def __init__(self, queue: collections.deque[Any] | None, size: int) -> None:
         self._queue, self._size = queue, size
-        self._busy = busy  # whether the runner awaits the supervisor's answer (None: unknown)
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self._watch: asyncio.Task[None] | None = None
         self.admitted = 0  # events given their turn
@@ -121,7 +100,7 @@ class EventGate:
         """Return when this trigger's event may be released."""
         if self._queue is None:
             return
-        if not self._waiting and self._room() > 0 and not self._supervisor_busy():
+        if not self._waiting and self._room() > 0:
             self._admit()
             return
         future = asyncio.get_running_loop().create_future()
@@ -150,10 +129,6 @@ class EventGate:
     def _room(self) -> int:
         return self._size - self._on_their_way()
 
-    def _supervisor_busy(self) -> bool:
-        busy = self._busy
-        return busy is not None and busy()
-
     def _admit(self) -> None:
         self.admitted += 1
 
@@ -173,8 +148,6 @@ class EventGate:
                 # generator not yet closed) must not hold the window for good.
                 self.sent_count = self.admitted
                 room = self._room()
-            if room > 0 and self._supervisor_busy():
-                continue  # the next slice goes once the supervisor has answered
             if room > 0:
                 self.since = loop.time()
             while self._waiting and room > 0:
@@ -190,16 +163,15 @@ def gate() -> EventGate:
     loop = asyncio.get_running_loop()
     found = _gates.get(loop)
     if found is None:
-        runner = _runner()
-        queue = None if runner is None else runner.events
-        found = _gates[loop] = EventGate(queue, slice_size(), _busy_check(runner))
+        found = _gates[loop] = EventGate(_runner_queue(), slice_size())
     return found
 
 
-def _runner() -> Any:
-    """The trigger runner whose ``run_trigger`` frame is iterating this trigger's ``run()`` (up
-    the call stack: greenback's portal wraps the task's own coroutine, so the task cannot tell),
-    with its outbound event queue; ``None`` outside a triggerer."""
+def _runner_queue() -> collections.deque[Any] | None:
+    """The trigger runner's outbound event queue, from the frame of Airflow's
+    ``TriggerRunner.run_trigger`` that is iterating this trigger's ``run()`` (up the call
+    stack: greenback's portal wraps the task's own coroutine, so the task cannot tell);
+    ``None`` outside a triggerer."""
     frame: types.FrameType | None = sys._getframe(1)
     for _ in range(_FRAMES_UP):
         if frame is None:
@@ -208,20 +180,6 @@ def _runner() -> Any:
             runner = frame.f_locals.get("self")
             events = getattr(runner, "events", None)
             if type(runner).__name__ == "TriggerRunner" and isinstance(events, collections.deque):
-                return runner
+                return events
         frame = frame.f_back
-    return None
-
-
-def _busy_check(runner: Any) -> Callable[[], bool] | None:
-    """Whether ``runner`` awaits an answer of its supervisor: its comms decoder's requests in
-    flight (``_pending``, Airflow 3.3 on), or its request lock (3.2); None where neither is
-    there (nothing then waits for the answer: the window alone paces)."""
-    decoder = getattr(runner, "comms_decoder", None)
-    pending = getattr(decoder, "_pending", None)
-    if isinstance(pending, dict):
-        return lambda: bool(pending)
-    lock = getattr(decoder, "_async_lock", None)
-    if isinstance(lock, asyncio.Lock):
-        return lock.locked
     return None

@@ -242,50 +242,6 @@ async def test_events_that_end_together_reach_the_runner_in_slices(job_server, m
     assert len([n for n in cycles if n]) >= 4
 
 
-@pytest.mark.parametrize("airflow_comms", ["pending requests (3.3)", "request lock (3.2)"])
-async def test_a_slice_is_released_once_the_supervisor_has_answered(
-    job_server, monkeypatch, airflow_comms
-):
-    """While the runner awaits its supervisor's answer (its comms decoder's requests in flight,
-    or its request lock), no event is released: the ended triggers' log lines would fill the
-    log socket the busy supervisor does not read. Once answered, they go in slices as before."""
-    from airflow.jobs.triggerer_job_runner import TriggerRunner
-
-    from async_hooks.testing.jobserver import until
-
-    monkeypatch.setenv("AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD", "0.75")
-    server = job_server()
-    jobs = [server.create(polls=2) for _ in range(20)]
-    runner = TriggerRunner()
-    pending: dict[int, object] = {1: object()}  # the message of the last cycle, unanswered
-    lock = asyncio.Lock()
-    await lock.acquire()
-    if airflow_comms.startswith("pending"):
-        runner.comms_decoder = type("Decoder", (), {"_pending": pending})()
-    else:
-        runner.comms_decoder = type("Decoder", (), {"_async_lock": lock})()
-    tasks = []
-    for trigger_id, job in enumerate(jobs):
-        trigger = WaitForJobTrigger(
-            "http", hook_kwargs={"base_url": server.url}, wait_args=[f"/jobs/{job}"],
-            wait_kwargs=QUICK,
-        )  # fmt: skip
-        runner.triggers[trigger_id] = {"task": None, "name": f"t{trigger_id}", "events": 0}
-        runner.triggers[trigger_id]["is_watcher"] = False
-        tasks.append(asyncio.ensure_future(runner.run_trigger(trigger_id, trigger)))
-    loop = asyncio.get_running_loop()
-    await until(lambda: loop in _release._gates and len(_release._gates[loop]._waiting) == 20)
-    assert not runner.events  # every job ended: none released while the answer is awaited
-    pending.clear()
-    lock.release()
-    cycles: list[int] = []
-    while not all(task.done() for task in tasks) or runner.events:
-        await asyncio.sleep(0.2)  # a runner cycle
-        cycles.append(len(runner.process_trigger_events([]).events or ()))
-    await asyncio.gather(*tasks)
-    assert sum(cycles) == 20 and max(cycles) <= 15
-
-
 async def test_on_kill_questions_of_one_cycle_share_one_round_trip(monkeypatch):
     """A user marks 30 deferred tasks failed at once: their triggers' ``on_kill`` ask Airflow
     for 30 task states. No test process has a triggerer's supervisor, so this stands a
