@@ -495,22 +495,25 @@ async def test_a_value_shared_for_hooks_goes_with_the_last_of_them():
     await state.aclose()
 
 
+class _Member:
+    """What ``Deadlines`` reads and calls of a ``WaitState``."""
+
+    def __init__(self) -> None:
+        self.bucket: object = None
+        self.place = 0
+        self.expired = asyncio.Event()
+
+    def expire(self) -> None:
+        self.expired.set()
+
+
 async def test_a_bucket_leaver_anywhere_leaves_the_others_to_expire_and_is_never_expired():
     from async_hooks._core.schedule.deadlines import RESOLUTION, Deadlines
-
-    class Member:  # what ``Deadlines`` reads and calls of a ``WaitState``
-        def __init__(self) -> None:
-            self.bucket: object = None
-            self.place = 0
-            self.expired = asyncio.Event()
-
-        def expire(self) -> None:
-            self.expired.set()
 
     deadlines = Deadlines()
     loop = asyncio.get_running_loop()
     due = (math.ceil(loop.time() / RESOLUTION) + 4) * RESOLUTION  # one bucket for all
-    members = [Member() for _ in range(9)]
+    members = [_Member() for _ in range(9)]
     for member in members:
         deadlines.add(member, due)  # type: ignore[arg-type]
     assert len(deadlines) == 1
@@ -530,19 +533,10 @@ async def test_a_full_bucket_is_followed_by_another_and_every_place_is_a_small_i
     emptied by leavers cancels its timer."""
     from async_hooks._core.schedule.deadlines import BUCKET_MAX, RESOLUTION, Deadlines
 
-    class Member:
-        def __init__(self) -> None:
-            self.bucket: object = None
-            self.place = 0
-            self.expired = asyncio.Event()
-
-        def expire(self) -> None:
-            self.expired.set()
-
     deadlines = Deadlines()
     loop = asyncio.get_running_loop()
     due = (math.ceil(loop.time() / RESOLUTION) + 4) * RESOLUTION
-    members = [Member() for _ in range(600)]
+    members = [_Member() for _ in range(600)]
     for n, member in enumerate(members):
         deadlines.add(member, due, keep_from=due - 30 - n % 7)  # type: ignore[arg-type]
     assert len(deadlines) == 3
