@@ -557,3 +557,18 @@ async def test_a_full_bucket_is_followed_by_another_and_every_place_is_a_small_i
     handles = {member.bucket.handle for member in members}  # type: ignore[attr-defined]
     deadlines.close()
     assert len(handles) == 3 and all(h.cancelled() for h in handles) and len(deadlines) == 0
+
+
+def test_a_wait_keeps_payloads_from_its_buckets_time_and_always_once_expired():
+    """Its bucket says from when a wait keeps payloads; a fired bucket is gone, and what an
+    expired wait still reads (a slow ``on_status`` let news pile up) is its time-out's payload."""
+    from types import SimpleNamespace
+
+    from async_hooks._core.schedule.state import WaitState
+
+    state = SimpleNamespace(bucket=None, expired=False)  # what ``keep_from`` reads
+    assert WaitState.keep_from(state) == math.inf  # type: ignore[arg-type]  # no deadline
+    state.bucket = SimpleNamespace(keep_from=12.5)
+    assert WaitState.keep_from(state) == 12.5  # type: ignore[arg-type]
+    state.bucket, state.expired = None, True  # ``Deadlines._fire``, then ``expire``
+    assert WaitState.keep_from(state) == -math.inf  # type: ignore[arg-type]

@@ -150,9 +150,12 @@ class WaitState:
 
     def keep_from(self) -> float:
         """Loop time from which it keeps payloads (its deadline near: its deadline's bucket's,
-        ``Deadlines``); never without a deadline."""
+        ``Deadlines``); never without a deadline; always once expired (its bucket, fired, is
+        gone, and what it reads until it ends is its time-out's payload)."""
         bucket = self.bucket
-        return math.inf if bucket is None else float(bucket.keep_from)
+        if bucket is not None:
+            return float(bucket.keep_from)
+        return -math.inf if self.expired else math.inf
 
     def take_news(self) -> list[News]:
         news, self.news = self.news, None
