@@ -104,6 +104,7 @@ def test_the_status_path_reads_what_botocore_parses(kind, data):
         assert type(item) is Deferred  # a well-formed answer is never refused
         parsed = expected[job_id]
         assert _judge(spec, item.brief) == _judge(spec, parsed)
+        assert spec.reason_of(item.brief) == spec.reason_of(parsed)  # the brief's own reason
         built = item.full()
         assert built == parsed  # datetimes included
         assert spec.reason_of(built) == spec.reason_of(parsed)
