@@ -31,6 +31,28 @@ def _stall(row: dict[str, Any]) -> float:
     )
 
 
+def held(row: dict[str, Any], part: dict[str, Any]) -> float:
+    """Seconds the loop was held in the phase: every stall of the probe's timeline (each over
+    its 0.2 s threshold) overlapping it, summed. Less a matter of luck than the longest one: a
+    single stall is long or short by whether Airflow's once-a-minute status line or a full
+    collection happened to fall inside a burst of persisting events."""
+    since, until = part["began"], part["ended"]
+    total = sum(
+        float(lag)
+        for woke, lag in row.get("stalls") or ()
+        if woke >= since and woke - lag - 0.05 <= until
+    )
+    return round(total, 1)
+
+
+def _left(row: dict[str, Any]) -> str:
+    """The full collection the lag probe timed once the row had ended: seconds (objects freed)."""
+    left = (row.get("lag_probe") or {}).get("gc_left")
+    if not left:
+        return "-"
+    return f"{_fmt(left[0], 2)} ({left[1]:,})"
+
+
 def _succeeded(row: dict[str, Any]) -> bool:
     states = row.get("task_states", {})
     return set(states) == {"success"} and sum(states.values()) == row["waits"] * row.get("waves", 1)
@@ -147,19 +169,22 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         " builds its in-process API on its first request, once per triggerer process)."
         " End phase: released (DateTimeSensorAsync: its fire time) → the last DAG run's end."
         " Ratios (x) are to the quiet floor at the same N. Stalls: the lag probe's own timeline"
-        " (longest per phase), and the runner's longest garbage collection in the phase (a full"
-        " collection holds the loop while it scans every object). Round trips: supervisor requests per wait in the start phase"
+        " (longest per phase; held: all its stalls over 0.2 s in the phase, summed), and the"
+        " runner's longest garbage collection in the phase (a full collection holds the loop while"
+        " it scans every object); left: one full collection timed once the row had ended, the"
+        " garbage the row left to collect after its measured window (the ended triggers' DAG"
+        " copies). Round trips: supervisor requests per wait in the start phase"
         " (state syncs left out). Events: `handle_events` batches → seconds (ms per event), end phase."
         " INFO lines: in the trigger logs, all and the triggers' own (Airflow's runner writes 3 per"
         " task: 'trigger ... starting', 'Trigger fired event', 'trigger completed').",
         "",
         "| Row | Waits | Ended | Worker slots | Start s | End s | Longest stall start / end s |"
-        " Longest GC start / end s |"
+        " Loop held start / end s | Longest GC start / end s; left |"
         " Blocked warnings (max s) | Unknown frames | Deadlocked / skipped heartbeats, start; end |"
         " INFO lines per wait, all / own | Event bytes max / mean | Round trips per wait (start) |"
         " Events (end) | CPU runner / supervisor, start; end (s) (moto's) | RSS peak growth (MiB) |"
         " Wall (s) | Goal | Met |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
         " --- | --- | ---: | ---: | --- | --- |",
     ]
     extra: list[str] = []
@@ -167,7 +192,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         if "error" in row:
             lines.append(
                 f"| {row['label']} | {row['waits']:,} | did not finish: {row['error']} |"
-                + " |" * 16
+                + " |" * 15
                 + f" {row.get('row_wall_s', '')} | | no |"
             )
             continue
@@ -193,7 +218,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f" | {_fmt(start['seconds'])}{_ratio(start['seconds'], fs)}"
             f" | {_fmt(end['seconds'])}{_ratio(end['seconds'], fe)}"
             f" | {_fmt(start['longest_stall_s'], 2)} / {_fmt(end['longest_stall_s'], 2)}{floor_stall}"
-            f" | {_fmt(start.get('longest_gc_s'), 2)} / {_fmt(end.get('longest_gc_s'), 2)}"
+            f" | {_fmt(held(row, start))} / {_fmt(held(row, end))}"
+            f" | {_fmt(start.get('longest_gc_s'), 2)} / {_fmt(end.get('longest_gc_s'), 2)};"
+            f" {_left(row)}"
             f" | {row['blocked_warnings']} ({row['blocked_max_s']:.2f})"
             f" | {row['unknown_frames']} | {deadlocks}"
             f" | {_fmt(logs.get('info_per_wait'), 2)} / {_fmt(logs.get('own_info_per_wait'), 2)}"

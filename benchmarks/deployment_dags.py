@@ -60,7 +60,7 @@ starts in the triggerer (no worker) and resumes on a worker only to return them 
 What a stall was is recorded beside it, in the runner itself: every garbage collection over
 GC_PAUSE seconds (wall time, generation, seconds, objects tracked after a full one), and, for a
 loop late by over DUMP_AFTER seconds, the loop thread's stack as a watchdog thread saw it while
-the loop was held."""
+the loop was held. Once stopped, it times one full collection: what the row left to collect."""
 import asyncio
 import gc
 import os
@@ -138,6 +138,18 @@ class _Witness:
             gc.garbage.clear()
 
 
+def _left_to_collect():
+    """[seconds, objects freed] of one full collection run once the row has ended: the bill of
+    garbage the row left behind (the ended triggers' DAG copies are reference cycles, freed only
+    by a full collection). A row whose end phase ran that collection paid it inside the phase; a
+    row that did not pays it here, after the measured window, so the two are compared on both."""
+    if GARBAGE:
+        return None
+    began = time.perf_counter()
+    freed = gc.collect()
+    return [round(time.perf_counter() - began, 3), freed]
+
+
 class LagProbeTrigger(BaseTrigger):
     def __init__(self, stop_file):
         super().__init__()
@@ -168,11 +180,12 @@ class LagProbeTrigger(BaseTrigger):
             if lag > STALL and len(stalls) < MAX_STALLS:
                 stalls.append([round(time.time(), 3), round(lag, 3)])
         witness.close()
+        left = _left_to_collect()
         lags.sort()
         pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else None
         yield TriggerEvent({{"samples": len(lags), "p50": pick(0.5), "p99": pick(0.99),
                             "max": lags[-1] if lags else None, "stalls": stalls,
-                            "gc_pauses": witness.gcs, "stall_stacks": witness.dumps,
+                            "gc_pauses": witness.gcs, "stall_stacks": witness.dumps, "gc_left": left,
                             "garbage": witness.garbage}})
 
 
