@@ -29,12 +29,13 @@ __all__ = ["PER_EVENT_SECONDS", "EventGate", "gate", "slice_size"]
 #: The most the supervisor spent per event in our measurements (Airflow 3.3.2, PostgreSQL, two
 #: loaded cores): select the task instance, set its state, push the XCom, insert a callback row.
 PER_EVENT_SECONDS = 0.025
-#: Share of the health threshold one ``handle_events`` may take. Half: the runner sends one
-#: message a cycle and awaits the supervisor's answer before it sends another
-#: (``TriggerRunner.sync_state_to_supervisor``), so the supervisor never persists two messages of
-#: one runner back to back; the other half is the margin for a slower database. (A third, until
-#: 2026-12-06, cut 2,000 events ending together into 9 messages where Airflow's own triggers
-#: made 4: each message waits for the runner's next cycle.)
+#: Share of the health threshold one ``handle_events`` may take. Half: the supervisor answers a
+#: message before it persists its events (``handle_requests``, then ``handle_events``, then its
+#: heartbeat, in one iteration of its loop), so it heartbeats between two messages' events; but
+#: it judges the runner alive by the age of the runner's last message, which one persist ages by
+#: its own length and the runner's one-second cycle. The other half is the margin for a slower
+#: database. (A third, until 2026-12-06, cut 2,000 events ending together into 9 messages where
+#: Airflow's own triggers made 4.)
 _SHARE = 1 / 2
 #: How often waiting events look whether the runner took some into a message.
 _CHECK_EVERY = 0.05
