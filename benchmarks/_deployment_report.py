@@ -31,18 +31,19 @@ def _stall(row: dict[str, Any]) -> float:
     )
 
 
+def stalls_in(stalls: Any, since: float, until: float) -> list[float]:
+    """The lags of the probe's stalls (``[woke, lag]``, wall time) overlapping [since, until]."""
+    return [
+        float(lag) for woke, lag in stalls or () if woke >= since and woke - lag - 0.05 <= until
+    ]
+
+
 def held(row: dict[str, Any], part: dict[str, Any]) -> float:
     """Seconds the loop was held in the phase: every stall of the probe's timeline (each over
     its 0.2 s threshold) overlapping it, summed. Less a matter of luck than the longest one: a
     single stall is long or short by whether Airflow's once-a-minute status line or a full
     collection happened to fall inside a burst of persisting events."""
-    since, until = part["began"], part["ended"]
-    total = sum(
-        float(lag)
-        for woke, lag in row.get("stalls") or ()
-        if woke >= since and woke - lag - 0.05 <= until
-    )
-    return round(total, 1)
+    return round(sum(stalls_in(row.get("stalls"), part["began"], part["ended"])), 1)
 
 
 def _left(row: dict[str, Any]) -> str:

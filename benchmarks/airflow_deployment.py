@@ -64,7 +64,7 @@ from typing import Any
 
 from async_hooks.testing import _triggerer_counters as tc
 from async_hooks.testing.deployment import AirflowDeployment
-from benchmarks._deployment_report import markdown
+from benchmarks._deployment_report import markdown, stalls_in
 from benchmarks.deployment_dags import (
     DATETIME_DAG,
     LAG_PROBE,
@@ -330,11 +330,7 @@ def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> 
 
 def longest_stall(probe: dict[str, Any], since: float, until: float) -> float:
     """The longest stall of the probe's timeline overlapping [since, until]."""
-    longest = 0.0
-    for woke, lag in probe.get("stalls") or ():
-        if woke >= since and woke - lag - 0.05 <= until:
-            longest = max(longest, float(lag))
-    return round(longest, 2)
+    return round(max(stalls_in(probe.get("stalls"), since, until), default=0.0), 2)
 
 
 def mark_pauses(part: dict[str, Any], probe: dict[str, Any]) -> None:
