@@ -46,6 +46,25 @@ def held(row: dict[str, Any], part: dict[str, Any]) -> float:
     return round(sum(stalls_in(row.get("stalls"), part["began"], part["ended"])), 1)
 
 
+def end_after_seen(row: dict[str, Any]) -> float:
+    """The end phase a goal compares: for waits that poll, from moto's first describe after the
+    release (when their poll first asked; up to one poll interval after the release, wherever
+    the ticks fall, a setting of the user's); the floors see their release within 0.1 s."""
+    seconds: float = row["end"]["seconds"]
+    return round(max(0.0, seconds - (row.get("seen_s") or 0.0)), 1)
+
+
+def _end(row: dict[str, Any], floor_end: float | None) -> str:
+    seconds = row["end"]["seconds"]
+    if row.get("seen_s") is None:
+        return f"{_fmt(seconds)}{_ratio(seconds, floor_end)}"
+    after = end_after_seen(row)
+    return (
+        f"{_fmt(seconds)}{_ratio(seconds, floor_end)}; first poll +{_fmt(row['seen_s'])},"
+        f" from it {_fmt(after)}{_ratio(after, floor_end)}"
+    )
+
+
 def _left(row: dict[str, Any]) -> str:
     """The full collection the lag probe timed once the row had ended: seconds (objects freed)."""
     left = (row.get("lag_probe") or {}).get("gc_left")
@@ -124,13 +143,13 @@ def goal(row: dict[str, Any], floor: dict[str, Any] | None) -> tuple[str, list[s
             missed.append(
                 f"end phase: {deadlocked} 'appears deadlocked', {skipped} skipped heartbeats"
             )
-        if row["end"]["seconds"] > 1.1 * floor["end"]["seconds"]:
+        if end_after_seen(row) > 1.1 * floor["end"]["seconds"]:
             missed.append("end phase")
         return text, missed
     text = "start ≤ 1.2x, end ≤ 1.1x floor's; stall ≤ floor's; 0 unknown frames; ≤ 2 own INFO lines/wait"
     if row["start"]["seconds"] > 1.2 * floor["start"]["seconds"]:
         missed.append("start phase")
-    if row["end"]["seconds"] > 1.1 * floor["end"]["seconds"]:
+    if end_after_seen(row) > 1.1 * floor["end"]["seconds"]:
         missed.append("end phase")
     if _stall(row) > _stall(floor):
         missed.append("longest stall")
@@ -168,7 +187,12 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "Start phase: runs posted → every trigger started in the runner and its round trips served"
         " (in every row, the lag probe has looked up one connection before: Airflow's supervisor"
         " builds its in-process API on its first request, once per triggerer process)."
-        " End phase: released (DateTimeSensorAsync: its fire time) → the last DAG run's end."
+        " End phase: released (DateTimeSensorAsync: its fire time) → the last DAG run's end;"
+        " for the Glue waits also from their first poll after the release (moto's first"
+        " describe: a poller learns of the end up to one poll interval later, wherever its ticks"
+        " happen to fall; the floors see their release within 0.1 s), which the end-phase goal"
+        " compares. The floors' runs carry a conf of the waits' shape and size (Airflow validates"
+        " it as params for every trigger it starts)."
         " Ratios (x) are to the quiet floor at the same N. Stalls: the lag probe's own timeline"
         " (longest per phase; held: all its stalls over 0.2 s in the phase, summed), and the"
         " runner's longest garbage collection in the phase (a full collection holds the loop while"
@@ -217,7 +241,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         lines.append(
             f"| {row['label']} | {row['waits']:,} | {row['task_states']} | {row['worker_slots']:,}"
             f" | {_fmt(start['seconds'])}{_ratio(start['seconds'], fs)}"
-            f" | {_fmt(end['seconds'])}{_ratio(end['seconds'], fe)}"
+            f" | {_end(row, fe)}"
             f" | {_fmt(start['longest_stall_s'], 2)} / {_fmt(end['longest_stall_s'], 2)}{floor_stall}"
             f" | {_fmt(held(row, start))} / {_fmt(held(row, end))}"
             f" | {_fmt(start.get('longest_gc_s'), 2)} / {_fmt(end.get('longest_gc_s'), 2)};"

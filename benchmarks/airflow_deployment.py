@@ -26,7 +26,8 @@ floor_quiet:5000 async_hooks:10000 floor_quiet:10000 failover:5000 longlived:100
 
 A row of N waits is N / ``--per-run`` runs of one DAG whose tasks read their Glue run from the
 run's conf (Airflow 3.3 ships the whole serialized DAG with every trigger it starts in the
-triggerer). The Glue runs are held in STARTING (moto's manual progression) and the quiet
+triggerer); the floors' runs carry a conf of the same shape and size, which their tasks ignore
+(Airflow validates a run's conf as params for every trigger it starts). The Glue runs are held in STARTING (moto's manual progression) and the quiet
 floor's triggers await one release file, until the trigger runner has *created and started*
 every trigger (counted inside the triggerer: ``async_hooks.testing._triggerer_counters`` as its
 ``sitecustomize``; the database assigns them minutes earlier at 5,000), the supervisor has
@@ -36,7 +37,10 @@ expected start phase plus the steady window (``--fire-after`` overrides), and it
 timed from that moment (the row says if any trigger started later).
 
 Timed separately: the start phase (runs posted -> every trigger started and its start-time round
-trips served) and the end phase (released -> the last DAG run's ``end_date``). Per phase: the
+trips served) and the end phase (released -> the last DAG run's ``end_date``; for the Glue
+waits also from moto's first describe after the release, when their poll first asked: a poller
+learns of the end up to one poll interval later, wherever the ticks happen to fall, and the
+end-phase goal compares the phase from there). Per phase: the
 longest loop stall from the lag probe's own timeline (a trigger in the same triggerer waking
 every 50 ms, recording (time, lag) past 0.2 s), supervisor round trips per wait by request type,
 ``handle_events`` batches, seconds and ms per event, heartbeats skipped, CPU of the runner and
@@ -50,6 +54,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -176,6 +181,19 @@ def make_runs(airflow: AirflowDeployment, dag_id: str, count: int) -> list[list[
             return runs
 
     return asyncio.run(make())
+
+
+def same_confs(dag_id: str, count: int, per_run: int) -> list[dict[str, Any]]:
+    """A floor's run confs, shaped and sized as the waits' (``[job_name, run_id]`` per task,
+    ``jr_`` and 64 hex digits as moto's): the floor's tasks ignore them, but Airflow merges a
+    run's conf into the params of every task it starts in the triggerer and validates them
+    (``process_params``, 0.35 against 0.03 ms a trigger on an idle core), so both rows start
+    triggers of runs that carry the same conf and the ratio compares the triggers alone."""
+    runs = [
+        [f"{dag_id}-{k // PER_JOB}", "jr_" + hashlib.sha256(f"{dag_id}/{k}".encode()).hexdigest()]
+        for k in range(count)
+    ]
+    return [{"runs": runs[k : k + per_run]} for k in range(0, count, per_run)]
 
 
 def count_tis(airflow: AirflowDeployment, dag_id: str, where: str) -> int:
@@ -393,14 +411,14 @@ def prepare(ctx: Context, approach: str, dag_id: str, count: int, conn_id: str =
         flag = ctx.dags / f"{dag_id}.release"
         (ctx.dags / "quiet_floor.py").write_text(QUIET_MODULE)
         source = QUIET_DAG.format(dag_id=dag_id, per_run=per_run, release=flag, pad=PAD)
-        confs = [{} for _ in range(0, count, per_run)]
+        confs = same_confs(dag_id, count, per_run)
 
         def release() -> None:
             flag.write_text("go")
 
     elif approach == "floor_datetime":
         source = DATETIME_DAG.format(dag_id=dag_id, per_run=per_run)
-        confs = [{} for _ in range(0, count, per_run)]
+        confs = same_confs(dag_id, count, per_run)
 
         def release() -> None:
             pass
@@ -426,7 +444,7 @@ def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) ->
     if wave.approach == "floor_datetime":
         ahead = args.fire_after or (30 + 0.04 * wave.count + steady)
         wave.at = posted + ahead
-        wave.confs = [{"at": iso(wave.at)} for _ in wave.confs]
+        wave.confs = [{**conf, "at": iso(wave.at)} for conf in wave.confs]
     run_ids = start_runs(ctx.deployment, wave.dag_id, wave.confs)
     counters = ctx.wait_started(
         sup, cls, started_before + wave.count, f"the runner to start {wave.count} {cls}s"
@@ -448,8 +466,11 @@ def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) ->
     if hold > 0:
         time.sleep(hold)
     rss_steady = group_usage(sup)[0]
+    polls = wave.approach in GLUE
     if wave.at is None:
         s2 = snap(ctx, sup, runner)
+        if polls:  # before the release: a poll in between counts against the waits
+            ctx.deployment.moto.mark()
         released = time.time()
     else:  # the fire time: now (the counters as they were written last)
         released = wave.at
@@ -462,6 +483,7 @@ def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) ->
     )
     _, last_end = runs_done(ctx, wave.dag_id, run_ids)
     done = last_end or time.time()
+    seen = first_poll(ctx) if polls else None
     s3 = snap(ctx, sup, runner)
     rss_after = group_usage(sup)[0]
     log = ctx.deployment.log_of(sup)
@@ -469,6 +491,9 @@ def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) ->
         "posted": posted,
         "start": phase(s0, s1, wave.count, posted, start_end),
         "end": phase(s2, s3, wave.count, released, done),
+        # A poller learns of the end at its next poll: up to one interval after the release,
+        # where the phase of the poll ticks happens to fall (the floors see theirs within 0.1 s).
+        "seen_s": None if seen is None else round(max(0.0, seen - released), 2),
         "all_started_s": round(all_started - posted, 1),
         "last_start_request_s": round(last_request - posted, 1) if last_request > posted else None,
         "all_polled_s": round(polled - posted, 1) if polled else None,
@@ -483,6 +508,13 @@ def run_wave(ctx: Context, wave: Wave, sup: int, steady: float | None = None) ->
 
 
 GLUE = ("async_hooks", "provider", "provider_accelerated")
+
+
+def first_poll(ctx: Context) -> float | None:
+    """When moto was first asked for a Glue run's state since its mark (wall time)."""
+    first = ctx.deployment.moto.first_since_mark()
+    times = [first[op] for op in ("GetJobRuns", "GetJobRun") if op in first]
+    return min(times) if times else None
 
 
 def describes(ctx: Context) -> int:

@@ -4,7 +4,9 @@ Glue, ECS, Athena, ...; the query protocol's ``Action``: STS's ``AssumeRole``, .
 answers Glue's ``BatchStopJobRun``, which moto lacks.
 
 ``python -m async_hooks.testing._moto_process --port P``; ``GET /__counts`` returns the counts
-as JSON, ``POST /__counts`` returns them and starts again from zero.
+as JSON, ``POST /__counts`` returns them and starts again from zero. ``POST /__mark`` marks a
+moment; ``GET /__mark`` returns, per operation, the wall time of its first request since then
+(when a poller first asked after a job changed: a benchmark's detection latency).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import io
 import json
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -25,23 +28,29 @@ __all__ = ["MotoControl", "counting", "main"]
 def counting(app: Any) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
     """``app`` (WSGI) with a per-operation request count served at ``/__counts``."""
     counts: Counter[str] = Counter()
+    first_since_mark: dict[str, float] = {}
     lock = threading.Lock()
 
+    def count(operation: str) -> None:
+        with lock:
+            counts[operation] += 1
+            first_since_mark.setdefault(operation, time.time())
+
     def wsgi(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/__counts":
+        path = environ.get("PATH_INFO")
+        if path in ("/__counts", "/__mark"):
+            table: dict[str, Any] = counts if path == "/__counts" else first_since_mark
             with lock:
-                body = json.dumps(dict(counts)).encode()
+                body = json.dumps(dict(table)).encode()
                 if environ.get("REQUEST_METHOD") == "POST":
-                    counts.clear()
+                    table.clear()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target:
-            with lock:
-                counts[target.rsplit(".", 1)[-1]] += 1
+            count(target.rsplit(".", 1)[-1])
         elif (action := _query_action(environ)) is not None:  # query protocol: STS, ...
-            with lock:
-                counts[action] += 1
+            count(action)
         if target == "AWSGlue.BatchStopJobRun":
             start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
             return [json.dumps(_stop_glue_runs(_json_body(environ))).encode()]
@@ -133,6 +142,15 @@ class MotoControl:
         """The counts so far; counting starts again from zero."""
         counts: dict[str, int] = self._send("/__counts")
         return counts
+
+    def mark(self) -> None:
+        """Mark this moment: ``first_since_mark`` answers from here."""
+        self._send("/__mark")
+
+    def first_since_mark(self) -> dict[str, float]:
+        """Per operation, the wall time of its first request since the last ``mark()``."""
+        first: dict[str, float] = self._send("/__mark", method="GET")
+        return first
 
 
 def main() -> None:
