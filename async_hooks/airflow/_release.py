@@ -7,12 +7,16 @@ one tick, that is one ~100 s ``handle_events``: past ``runner_health_check_thres
 default) the supervisor logs "TriggerRunner subprocess event loop appears deadlocked", skips its
 heartbeat, and the scheduler may hand every trigger to another triggerer.
 
-So a loop's ``WaitForJobTrigger``s take turns: at most ``slice_size()`` events are on their way
-at once (released and not yet taken by the runner into its next message to the supervisor);
-each message the runner sends makes room for as many more. Events that do not end
-together never wait. The runner's queue is found up the call stack of the trigger's ``run``
-(Airflow's ``run_trigger`` iterates it); where it cannot be found (``dag.test()``, another
-Airflow) nothing is paced.
+So a loop's ``WaitForJobTrigger``s take turns: at most a window of events are on their way at
+once (released and not yet taken by the runner into its next message to the supervisor); each
+message the runner sends makes room for as many more. Events that do not end together never
+wait. The window starts at ``slice_size()``, sized for the most we measured an event to cost
+(``PER_EVENT_SECONDS``); once the runner has taken three messages of a burst, it is sized for
+what this supervisor spends (``PersistCost``: an upper bound read from when the runner takes
+events), so a fast database gets fewer, larger messages and a slow one smaller ones, each
+persisted within the same share of the health threshold. The runner's queue is found up the
+call stack of the trigger's ``run`` (Airflow's ``run_trigger`` iterates it); where it cannot be
+found (``dag.test()``, another Airflow) nothing is paced.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import sys
 import types
 import weakref
 from typing import Any
+
+from async_hooks.airflow._persist_cost import PersistCost
 
 __all__ = ["PER_EVENT_SECONDS", "EventGate", "gate", "slice_size"]
 
@@ -37,6 +43,12 @@ PER_EVENT_SECONDS = 0.025
 #: database. (A third, until 2026-12-06, cut 2,000 events ending together into 9 messages where
 #: Airflow's own triggers made 4.)
 _SHARE = 1 / 2
+#: The least a measured event may cost: a transaction and its round trips to the database
+#: (about three times that on two busy cores); bounds the window however cheap events look.
+LEAST_PER_EVENT_SECONDS = 0.004
+#: A take of fewer events than this (or than half a smaller window) says more of the runner's
+#: one-second cycle than of the supervisor: it does not size the window.
+_LEAST_MEASURED = 50
 #: How often waiting events look whether the runner took some into a message.
 _CHECK_EVERY = 0.05
 #: A window that has not moved for this long (a trigger cancelled mid-event) is cleared.
@@ -51,12 +63,24 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventGate] = (
 
 
 def slice_size(threshold: float | None = None) -> int:
-    """Events on their way at most: one message of them persists within half the runner's
-    health threshold (``[triggerer] runner_health_check_threshold``, or the heartbeat threshold
-    where that is smaller) at ``PER_EVENT_SECONDS`` each: 600 with Airflow's defaults (30 s)."""
+    """Events on their way at most until the supervisor's cost is measured: one message of
+    them persists within ``budget()`` at ``PER_EVENT_SECONDS`` each: 600 with Airflow's
+    defaults (30 s)."""
+    return window(budget(threshold), PER_EVENT_SECONDS)
+
+
+def budget(threshold: float | None = None) -> float:
+    """Seconds one message's events may take to persist: half the runner's health threshold
+    (``[triggerer] runner_health_check_threshold``, or the heartbeat threshold where that is
+    smaller)."""
     if threshold is None:
         threshold = _health_threshold()
-    return max(10, int(threshold * _SHARE / PER_EVENT_SECONDS))
+    return threshold * _SHARE
+
+
+def window(seconds: float, per_event: float) -> int:
+    """Events that persist within ``seconds`` at ``per_event`` each (at least 10)."""
+    return max(10, int(seconds / max(per_event, LEAST_PER_EVENT_SECONDS)))
 
 
 def _health_threshold() -> float:
@@ -79,12 +103,27 @@ class EventGate:
 
     An event is on its way from its turn until the runner takes it from its queue into a
     message. At most ``size`` are on their way at once, so no message carries more; each
-    message the runner sends makes room for as many more, which go into the next one."""
+    message the runner sends makes room for as many more, which go into the next one. With a
+    ``budget`` (seconds a message may take to persist), the size follows the supervisor's
+    measured cost per event once a burst has shown it."""
 
-    __slots__ = ("_queue", "_size", "_waiting", "_watch", "admitted", "sent_count", "since")
+    __slots__ = (
+        "_budget",
+        "_cost",
+        "_queue",
+        "_size",
+        "_waiting",
+        "_watch",
+        "admitted",
+        "sent_count",
+        "since",
+    )
 
-    def __init__(self, queue: collections.deque[Any] | None, size: int) -> None:
-        self._queue, self._size = queue, size
+    def __init__(
+        self, queue: collections.deque[Any] | None, size: int, budget: float | None = None
+    ) -> None:
+        self._queue, self._size, self._budget = queue, size, budget
+        self._cost = PersistCost()
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self._watch: asyncio.Task[None] | None = None
         self.admitted = 0  # events given their turn
@@ -94,8 +133,13 @@ class EventGate:
     def __repr__(self) -> str:
         return (
             f"<EventGate window={self._size} on_their_way={self._on_their_way()}"
-            f" waiting={len(self._waiting)}>"
+            f" waiting={len(self._waiting)} cost={self._cost!r}>"
         )
+
+    @property
+    def size(self) -> int:
+        """Events on their way at most, now."""
+        return self._size
 
     async def turn(self) -> None:
         """Return when this trigger's event may be released."""
@@ -113,7 +157,7 @@ class EventGate:
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self.sent()  # admitted, but it will never yield: its place is free
+                self.admitted -= 1  # admitted, but it will never yield: its place is free
             elif future in self._waiting:
                 self._waiting.remove(future)
             raise
@@ -139,15 +183,26 @@ class EventGate:
         finally:
             self._watch = None  # a finished task would hold the loop, the gate being per loop
 
+    def _measure(self, now: float) -> None:
+        """Look at the runner's queue; size the window by the supervisor's cost once known."""
+        queued = len(self._queue or ())
+        least = min(_LEAST_MEASURED, max(1, self._size // 2))
+        self._cost.look(now, queued, self.sent_count, least)
+        if self._budget is not None and self._cost.per_event is not None:
+            self._size = window(self._budget, self._cost.per_event)
+
     async def _release_all(self) -> None:
         loop = asyncio.get_running_loop()
+        self._cost.restart(len(self._queue or ()), self.sent_count)
         while self._waiting:
             await asyncio.sleep(_CHECK_EVERY)
+            self._measure(loop.time())
             room = self._room()
             if room <= 0 and loop.time() - self.since > _GIVE_UP_AFTER:
                 # Admitted events that never yielded (a trigger cancelled mid-event, its
                 # generator not yet closed) must not hold the window for good.
                 self.sent_count = self.admitted
+                self._cost.restart(len(self._queue or ()), self.sent_count)
                 room = self._room()
             if room > 0:
                 self.since = loop.time()
@@ -164,7 +219,10 @@ def gate() -> EventGate:
     loop = asyncio.get_running_loop()
     found = _gates.get(loop)
     if found is None:
-        found = _gates[loop] = EventGate(_runner_queue(), slice_size())
+        seconds = budget()
+        found = _gates[loop] = EventGate(
+            _runner_queue(), window(seconds, PER_EVENT_SECONDS), seconds
+        )
     return found
 
 

@@ -1,0 +1,56 @@
+"""What Airflow's supervisor spends persisting one event, read from when its runner takes events.
+
+The runner takes every queued event into a message once per cycle and sends the next message
+only after the supervisor has answered this one; the supervisor answers a message once it has
+persisted the previous message's events (a database transaction each), refreshed its triggers
+and heartbeat. So the time from one take to the next is what the events of the take before
+cost, plus that fixed work, or the runner's own cycle (about a second) when the supervisor kept
+up: always at least the per-event cost, and close to it while the supervisor is behind, which
+is when a window of events on their way matters.
+"""
+
+from __future__ import annotations
+
+import collections
+
+__all__ = ["PersistCost"]
+
+
+class PersistCost:
+    """Seconds per event, an upper bound from the last takes of the runner's queue that it saw.
+
+    ``look()`` once every few tens of milliseconds with the queue's length and how many events
+    went into it since the start: a take shows as a queue shorter than what entered it. Events
+    other triggers queued (not counted as entered) only make a take look smaller, so the bound
+    only grows looser, never wrong."""
+
+    __slots__ = ("_entered", "_queued", "_takes", "per_event")
+
+    def __init__(self) -> None:
+        self._queued = 0
+        self._entered = 0
+        self._takes: collections.deque[tuple[float, int]] = collections.deque(maxlen=3)
+        self.per_event: float | None = None
+
+    def __repr__(self) -> str:
+        per_event = "unknown" if self.per_event is None else f"{self.per_event * 1000:.1f} ms"
+        return f"<PersistCost per_event={per_event} takes_seen={len(self._takes)}>"
+
+    def restart(self, queued: int, entered: int) -> None:
+        """Watch from here (earlier takes are of another burst); the cost measured stays."""
+        self._queued, self._entered = queued, entered
+        self._takes.clear()
+
+    def look(self, now: float, queued: int, entered: int, least: int) -> None:
+        """One look at the queue: ``queued`` events in it, ``entered`` the events that went into
+        it so far. A take of fewer than ``least`` events measures nothing: the runner's cycle,
+        not the supervisor, spaces small ones."""
+        taken = self._queued + (entered - self._entered) - queued
+        self._queued, self._entered = queued, entered
+        if taken <= 0:
+            return
+        self._takes.append((now, taken))
+        if len(self._takes) == self._takes.maxlen:
+            (_, measured), (after, _), (next_after, _) = self._takes
+            if measured >= least:
+                self.per_event = (next_after - after) / measured

@@ -1,0 +1,118 @@
+"""The window of events on their way to Airflow's supervisor follows what it spends per event.
+
+``Supervisor`` below plays Airflow 3.3's triggerer in time, as read in its source: the runner
+takes every queued event into a message once per cycle and waits for the answer; the supervisor
+answers a message once it has persisted the previous message's events (``handle_requests``,
+then ``handle_events``, in one iteration of its loop), at ``cost`` seconds an event. No sleep
+here is shorter than the model's, so a measured cost is never below the true one: the bounds
+asserted hold on a busy machine. (tests/deployment/test_triggerer_floor.py runs the real one.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+
+from async_hooks.airflow._persist_cost import PersistCost
+from async_hooks.airflow._release import PER_EVENT_SECONDS, EventGate, window
+
+#: The runner's cycle between an answer and its next message (Airflow's is about a second).
+CYCLE = 0.2
+
+
+class Supervisor:
+    """The runner's queue, taken once per cycle, each message answered once the previous
+    message's events are persisted at ``cost`` seconds each; the messages' sizes, in order."""
+
+    def __init__(self, cost: float) -> None:
+        self.cost = cost
+        self.queue: collections.deque[int] = collections.deque()
+        self.messages: list[int] = []
+        self.delivered: list[int] = []
+
+    async def serve(self, events: int) -> None:
+        loop = asyncio.get_running_loop()
+        persisted_by = loop.time()
+        while len(self.delivered) < events:
+            await asyncio.sleep(CYCLE)
+            taken = list(self.queue)
+            self.queue.clear()
+            if taken:
+                self.messages.append(len(taken))
+                self.delivered += taken
+            await asyncio.sleep(max(0.0, persisted_by - loop.time()))  # the answer
+            persisted_by = loop.time() + self.cost * len(taken)
+
+
+async def burst(events: int, cost: float, budget: float) -> tuple[Supervisor, EventGate]:
+    """``events`` triggers whose waits end together, through a gate with ``budget`` seconds a
+    message (its first window sized at ``PER_EVENT_SECONDS``)."""
+    supervisor = Supervisor(cost)
+    gate = EventGate(supervisor.queue, window(budget, PER_EVENT_SECONDS), budget)
+
+    async def trigger(index: int) -> None:
+        await gate.turn()
+        supervisor.queue.append(index)  # Airflow's run_trigger queues the yielded event
+        gate.sent()
+
+    triggers = [asyncio.ensure_future(trigger(index)) for index in range(events)]
+    await asyncio.wait_for(supervisor.serve(events), timeout=120)
+    await asyncio.gather(*triggers)
+    assert sorted(supervisor.delivered) == list(range(events))
+    return supervisor, gate
+
+
+async def test_a_fast_supervisor_gets_fewer_larger_messages_each_within_the_budget() -> None:
+    """5 ms an event, 1.5 s a message: the window starts at 60 (25 ms an event) and, once three
+    messages have shown the cost, grows toward 300, never past it."""
+    supervisor, gate = await burst(900, cost=0.005, budget=1.5)
+    assert supervisor.messages[:3] == [60, 60, 60], supervisor.messages
+    assert max(supervisor.messages) > 60, supervisor.messages
+    assert max(supervisor.messages) <= window(1.5, 0.005) == 300, supervisor.messages
+    assert len(supervisor.messages) < 900 // 60, supervisor.messages
+    assert gate.size <= 300
+
+
+async def test_a_slow_supervisor_gets_smaller_messages_each_within_the_budget() -> None:
+    """40 ms an event (slower than the 25 ms the first window assumes), 0.4 s a message: the
+    first three messages carry 16, every one after them at most 10."""
+    supervisor, gate = await burst(80, cost=0.04, budget=0.4)
+    assert supervisor.messages[:3] == [16, 16, 16], supervisor.messages
+    assert supervisor.messages[3:] and max(supervisor.messages[3:]) <= window(0.4, 0.04) == 10
+    assert gate.size <= 10
+
+
+def test_the_cost_is_the_time_between_the_next_two_takes_over_a_take() -> None:
+    """Takes of 100, 93 and 7 events at 0.05, 2 and 5 s: the first 100 cost at most the 3 s from
+    the second take to the third; the queue's other, uncounted events only make a take look
+    smaller."""
+    cost = PersistCost()
+    cost.restart(queued=0, entered=0)
+    cost.look(0.0, queued=100, entered=100, least=50)  # queued, not yet taken
+    cost.look(0.05, queued=0, entered=100, least=50)  # taken: 100
+    assert cost.per_event is None
+    cost.look(2.0, queued=7, entered=200, least=50)  # 100 more queued, 93 of them taken
+    assert cost.per_event is None
+    cost.look(5.0, queued=0, entered=200, least=50)  # the last 7 taken
+    assert cost.per_event == (5.0 - 2.0) / 100
+    assert "30.0 ms" in repr(cost)
+
+
+def test_small_takes_measure_nothing_and_a_restart_forgets_the_takes_not_the_cost() -> None:
+    cost = PersistCost()
+    for second, entered in enumerate((10, 20, 30, 40)):
+        cost.look(float(second), queued=0, entered=entered, least=50)
+    assert cost.per_event is None  # takes of 10: the runner's cycle spaced them
+    for second, entered in enumerate((140, 240, 340)):
+        cost.look(10.0 + second, queued=0, entered=entered, least=50)
+    assert cost.per_event == 1 / 100
+    cost.restart(queued=5, entered=340)
+    cost.look(20.0, queued=5, entered=340, least=50)  # nothing taken
+    assert cost.per_event == 1 / 100
+
+
+def test_the_window_is_bounded_however_cheap_events_look() -> None:
+    from async_hooks.airflow._release import LEAST_PER_EVENT_SECONDS
+
+    assert window(15.0, 0.0001) == int(15.0 / LEAST_PER_EVENT_SECONDS)
+    assert window(0.01, 1.0) == 10
