@@ -93,3 +93,39 @@ async def test_a_failure_is_built_at_once_for_its_reason(moto_server, monkeypatc
             await hook.wait_for_job("glue_inverted", run, job_name="bad", **QUICK)
     assert failed.value.result is not None
     assert type(_kept(failed.value.result)) is dict
+
+
+async def test_on_status_is_told_every_change_with_only_what_it_reads_built(moto_server):
+    """An ``on_status`` that reads the status (a status line) builds no job: the first status,
+    the ones between and the success reach it as unbuilt bytes, and the result stays so. One
+    that reads ``response`` gets the client's own dict."""
+    moto_server.set_transition("glue::job_run", {"progression": "manual", "times": 2})
+    told: list[tuple[str, type]] = []
+    read: list[dict] = []
+
+    def status_line(job: JobResult) -> None:
+        told.append((job.status, type(_kept(job))))
+
+    def reader(job: JobResult) -> None:
+        read.append(job.response)
+
+    async with AsyncAwsHook(endpoint_url=moto_server.url, region_name="us-east-1") as hook:
+        await hook.call(
+            "glue",
+            "create_job",
+            Name="etl",
+            Role="r",
+            Command={"Name": "glueetl"},
+            ExecutionProperty={"MaxConcurrentRuns": 2},
+        )
+        first = (await hook.call("glue", "start_job_run", JobName="etl"))["JobRunId"]
+        second = (await hook.call("glue", "start_job_run", JobName="etl"))["JobRunId"]
+        result = await hook.wait_for_job(
+            "glue", first, job_name="etl", on_status=status_line, **QUICK
+        )
+        await hook.wait_for_job("glue", second, job_name="etl", on_status=reader, **QUICK)
+    assert [status for status, _ in told][-1] == "SUCCEEDED" and len(told) >= 2, told
+    assert {kept for _, kept in told} == {Later}, told
+    assert type(_kept(result)) is Later
+    assert read and all(type(response) is dict for response in read)
+    assert read[-1]["Id"] == second and read[-1]["JobRunState"] == "SUCCEEDED"

@@ -22,8 +22,8 @@ import asyncio
 import logging
 import math
 import warnings
-from collections.abc import Callable, Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from async_hooks._core._compat import timeout_at
 from async_hooks._core.outcome import Redact, ended, own_copy, poll_failed, timed_out
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["SharedWait", "wait_shared"]
 
 logger = logging.getLogger("async_hooks")
+_T = TypeVar("_T")
 
 #: A wait keeps the payloads the ticks tell it, for its time-out's result, only within this many
 #: of its longest poll intervals of its deadline, and at least ``KEEP_SECONDS``: a tick or two
@@ -315,15 +316,24 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                 )
                 self.logged = status
             if type(payload) is Deferred:
-                reported = on_status is not None and status != self.told
-                payload = _built(plan, status, payload, reported)
-                if type(payload) is Deferred:  # running on: kept as its bytes, never built
-                    self.keep(payload)
-                    continue
-                if type(payload) is Later:  # succeeded: built only if its result is read
-                    return ended(
-                        plan, job_id, status, True, payload, self.polls, self._elapsed(), None
-                    )
+                if plan.finish is not None:  # a ``finish`` step reads the whole job
+                    payload = payload.full()
+                else:
+                    verdict = plan.judge(payload.brief, status)
+                    lazy = None
+                    if on_status is not None and status != self.told:
+                        # Told with the response built only if ``on_status`` reads it.
+                        lazy = Later(payload.source.build, payload.data())
+                        await self._in_time(self._tell(status, verdict, lazy), status, lazy)
+                    if verdict is None:  # running on: kept as its bytes, never built
+                        self.keep(payload)
+                        continue
+                    if verdict:  # succeeded: built only if its result is read
+                        lazy = lazy or Later(payload.source.build, payload.data())
+                        return ended(
+                            plan, job_id, status, True, lazy, self.polls, self._elapsed(), None
+                        )
+                    payload = payload.full()  # failed: its reason
             try:
                 if plan.finish is None and (on_status is None or status == self.told):
                     verdict = plan.judge(payload, status)  # nothing to await: no timer
@@ -348,24 +358,36 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
 
     async def _judged(self, payload: Any, status: str) -> tuple[bool | None, Any]:
         """``finish`` and ``on_status``, within the wait's deadline: the verdict and payload."""
-        plan, on_status, deadline = self.plan, self.on_status, self._deadline()
+        plan = self.plan
+        finished = payload
+        if plan.finish is not None:
+            finished = await self._in_time(plan.finish(payload, status), status, payload)
+        verdict = plan.judge(finished, status)
+        if self.on_status is not None and status != self.told:
+            await self._in_time(self._tell(status, verdict, finished), status, finished)
+        return verdict, finished
+
+    async def _tell(self, status: str, verdict: bool | None, payload: Any) -> None:
+        assert self.on_status is not None
+        self.told = status
+        await report(
+            self.on_status,
+            self.plan,
+            self.job_id,
+            status,
+            verdict,
+            payload,
+            self.polls,
+            self._elapsed(),
+        )
+
+    async def _in_time(self, step: Awaitable[_T], status: str, payload: Any) -> _T:
+        """``step`` (``finish``, an ``on_status`` report) within the wait's deadline; past it,
+        the wait's time-out with ``payload``, the job as it last stood."""
+        plan, deadline = self.plan, self._deadline()
         try:
             async with timeout_at(deadline):
-                if plan.finish is not None:
-                    payload = await plan.finish(payload, status)
-                verdict = plan.judge(payload, status)
-                if on_status is not None and status != self.told:
-                    self.told = status
-                    await report(
-                        on_status,
-                        plan,
-                        self.job_id,
-                        status,
-                        verdict,
-                        payload,
-                        self.polls,
-                        self._elapsed(),
-                    )
+                return await step
         except (TimeoutError, asyncio.TimeoutError):
             assert self._loop is not None
             if deadline is None or self._loop.time() < deadline:
@@ -381,7 +403,6 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
                 self._elapsed(),
             )
             raise error from None
-        return verdict, payload
 
     def _deadline(self) -> float | None:
         """Its loop time (computed, not kept: a float less for each sleeping wait)."""
@@ -391,18 +412,3 @@ class SharedWait(WaitState, Coroutine[Any, None, "JobResult"]):
     def _elapsed(self) -> float:
         assert self._loop is not None
         return self._loop.time() - self.started
-
-
-def _built(plan: PollPlan, status: str, payload: Deferred, reported: bool) -> Any:
-    """``payload`` built (botocore's parse of its bytes) when the wait needs the whole of it:
-    a ``finish`` step, an ``on_status`` report, or a failure (its reason). A job still running
-    on is logged, not built: ``payload`` itself; a success (judged by the brief, which holds
-    what the verdict reads) is built when its result's ``response`` is read: a ``Later``."""
-    if plan.finish is not None or reported:
-        return payload.full()
-    verdict = plan.judge(payload.brief, status)
-    if verdict is None:
-        return payload
-    if verdict:
-        return Later(payload.source.build, payload.data())
-    return payload.full()
