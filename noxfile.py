@@ -166,6 +166,8 @@ def typing(session: nox.Session) -> None:
         "pyright", "--verifytypes", "async_hooks", "--ignoreexternal", "--outputjson",
         silent=True, success_codes=[0, 1],
     )  # fmt: skip
+    if report is None:  # --install-only: nothing ran
+        return
     text = str(report)  # stderr is merged in: a "new pyright version" notice may precede it
     score = json.loads(text[text.index("{") : text.rindex("}") + 1])["typeCompleteness"][
         "completenessScore"
