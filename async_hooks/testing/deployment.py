@@ -39,6 +39,8 @@ __all__ = ["INSTALL_HINT", "AirflowDeployment", "DeploymentError", "airflow_depl
 
 INSTALL_HINT = "pip install 'async-hooks[aws,airflow]' 'moto[server]' psycopg2-binary asyncpg"
 FINISHED = frozenset({"success", "failed"})
+#: Ports the api-server is started on at most, each free when picked.
+API_PORT_TRIES = 3
 
 
 class AirflowDeployment:
@@ -101,26 +103,16 @@ class AirflowDeployment:
             raise DeploymentError(f"{', '.join(missing)} missing: {INSTALL_HINT}")
         self.logs.mkdir(parents=True, exist_ok=True)
         self.postgres = PostgresServer(self.base).start()
-        moto_port, api_port = free_port(), free_port()
+        moto_port = free_port()
         self.moto = MotoControl(f"http://127.0.0.1:{moto_port}")
-        self.api = RestApi(f"http://127.0.0.1:{api_port}")
         module = "async_hooks.testing._moto_process"
         moto = self._spawn("moto", [sys.executable, "-m", module, "--port", str(moto_port)])
-        self.env = airflow_environment(
-            home=self.base / "airflow-home",
-            dags_folder=self.dags_folder,
-            database_url=self.postgres.url,
-            async_database_url=self.postgres.async_url,
-            api_port=api_port,
-            moto_url=self.moto.url,
-            parallelism=self._parallelism,
-            extra=self._extra_env,
-        )
+        self._configure(free_port())
         migrate = self._spawn("db-migrate", self._airflow("db", "migrate"))
         wait_until(lambda: not migrate.alive, timeout=self.startup_timeout, what="db migrate")
         if migrate.returncode:
             raise DeploymentError(migrate.describe_failure("airflow db migrate failed"))
-        self._spawn("api-server", self._airflow("api-server", "--port", str(api_port)))
+        self._start_api_server()
         self._spawn("scheduler", self._airflow("scheduler", "--skip-serve-logs"))
         self._spawn("dag-processor", self._airflow("dag-processor"))
         for _ in range(self._triggerers):
@@ -135,8 +127,45 @@ class AirflowDeployment:
             self._healthy,
             timeout=self.startup_timeout,
             what="scheduler, dag-processor and triggerers to heartbeat",
-            watch=list(self.processes.values()),
+            watch=[process for process in self.processes.values() if process.alive],
         )
+
+    def _configure(self, api_port: int) -> None:
+        """Every Airflow process's environment, the api-server at ``api_port``."""
+        self.api = RestApi(f"http://127.0.0.1:{api_port}")
+        assert self.postgres is not None
+        self.env = airflow_environment(
+            home=self.base / "airflow-home",
+            dags_folder=self.dags_folder,
+            database_url=self.postgres.url,
+            async_database_url=self.postgres.async_url,
+            api_port=api_port,
+            moto_url=self.moto.url,
+            parallelism=self._parallelism,
+            extra=self._extra_env,
+        )
+
+    def _start_api_server(self) -> None:
+        """The api-server, answering before any other Airflow process starts (they all reach it
+        by its port). A port free when picked may be taken before the server binds it (the OS
+        gives the same ephemeral ports to outgoing connections): then another port, again."""
+        for attempt in range(API_PORT_TRIES):
+            if attempt:
+                self._configure(free_port())
+            port = self.api.base.rsplit(":", 1)[1]
+            server = self._spawn("api-server", self._airflow("api-server", "--port", port))
+            try:
+                wait_until(
+                    lambda: self.api.ok("/monitor/health"),
+                    timeout=self.startup_timeout,
+                    what="the api-server",
+                    watch=[server],
+                )
+                return
+            except DeploymentError:
+                server.stop()
+                if attempt + 1 == API_PORT_TRIES or not _lost_its_port(server):
+                    raise
 
     def moto_ready(self) -> bool:
         try:
@@ -369,6 +398,11 @@ class AirflowDeployment:
             if process.pid == pid:
                 return process
         raise DeploymentError(f"no process of this deployment has PID {pid}")
+
+
+def _lost_its_port(process: ManagedProcess) -> bool:
+    """Whether ``process`` exited because its port was taken (its log says so)."""
+    return "address already in use" in process.tail().lower()
 
 
 def _importable(module: str) -> bool:
