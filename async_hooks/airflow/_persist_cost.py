@@ -24,12 +24,15 @@ class PersistCost:
     other triggers queued (not counted as entered) only make a take look smaller, so the bound
     only grows looser, never wrong."""
 
-    __slots__ = ("_entered", "_queued", "_takes", "per_event")
+    __slots__ = ("_entered", "_looked", "_queued", "_takes", "per_event")
 
     def __init__(self) -> None:
         self._queued = 0
         self._entered = 0
-        self._takes: collections.deque[tuple[float, int]] = collections.deque(maxlen=3)
+        self._looked: float | None = None  # the last look's time
+        # (the look before it, the look that saw it, its events) per take: the take happened
+        # in between, however late a held loop made the second look
+        self._takes: collections.deque[tuple[float, float, int]] = collections.deque(maxlen=3)
         self.per_event: float | None = None
 
     def __repr__(self) -> str:
@@ -39,6 +42,7 @@ class PersistCost:
     def restart(self, queued: int, entered: int) -> None:
         """Watch from here (earlier takes are of another burst); the cost measured stays."""
         self._queued, self._entered = queued, entered
+        self._looked = None
         self._takes.clear()
 
     def look(self, now: float, queued: int, entered: int, least: int) -> None:
@@ -46,11 +50,14 @@ class PersistCost:
         it so far. A take of fewer than ``least`` events measures nothing: the runner's cycle,
         not the supervisor, spaces small ones."""
         taken = self._queued + (entered - self._entered) - queued
+        before, self._looked = self._looked, now
         self._queued, self._entered = queued, entered
-        if taken <= 0:
+        if taken <= 0 or before is None:
             return
-        self._takes.append((now, taken))
+        self._takes.append((before, now, taken))
         if len(self._takes) == self._takes.maxlen:
-            (_, measured), (after, _), (next_after, _) = self._takes
+            (_, _, measured), (after, _, _), (_, by, _) = self._takes
             if measured >= least:
-                self.per_event = (next_after - after) / measured
+                # From the earliest the next take can have been to the latest the one after
+                # it was: never shorter than the time between them.
+                self.per_event = (by - after) / measured

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import collections
 
+import pytest
+
 from async_hooks.airflow._persist_cost import PersistCost
 from async_hooks.airflow._release import PER_EVENT_SECONDS, EventGate, window
 
@@ -83,32 +85,47 @@ async def test_a_slow_supervisor_gets_smaller_messages_each_within_the_budget() 
 
 
 def test_the_cost_is_the_time_between_the_next_two_takes_over_a_take() -> None:
-    """Takes of 100, 93 and 7 events at 0.05, 2 and 5 s: the first 100 cost at most the 3 s from
-    the second take to the third; the queue's other, uncounted events only make a take look
-    smaller."""
+    """Takes of 100, 93 and 7 events seen at 0.05, 2 and 5 s by looks 50 ms apart: the first
+    100 cost at most the time from the look before the second take (1.95 s) to the look that
+    saw the third (5 s); the queue's other, uncounted events only make a take look smaller."""
     cost = PersistCost()
     cost.restart(queued=0, entered=0)
     cost.look(0.0, queued=100, entered=100, least=50)  # queued, not yet taken
     cost.look(0.05, queued=0, entered=100, least=50)  # taken: 100
+    cost.look(1.95, queued=100, entered=200, least=50)  # 100 more queued
     assert cost.per_event is None
-    cost.look(2.0, queued=7, entered=200, least=50)  # 100 more queued, 93 of them taken
+    cost.look(2.0, queued=7, entered=200, least=50)  # 93 of them taken
+    cost.look(4.95, queued=7, entered=200, least=50)
     assert cost.per_event is None
     cost.look(5.0, queued=0, entered=200, least=50)  # the last 7 taken
-    assert cost.per_event == (5.0 - 2.0) / 100
-    assert "30.0 ms" in repr(cost)
+    assert cost.per_event == pytest.approx((5.0 - 1.95) / 100)
+    assert "30.5 ms" in repr(cost)
+
+
+def test_a_held_loop_makes_a_take_look_later_never_the_cost_look_smaller() -> None:
+    """The look after the second take comes 3 s late (the loop was held): the take happened
+    any time since the look before it, so the bound runs from there."""
+    cost = PersistCost()
+    cost.restart(queued=0, entered=0)
+    for now, queued, entered in ((0.0, 100, 100), (0.05, 0, 100), (1.0, 100, 200)):
+        cost.look(now, queued=queued, entered=entered, least=50)
+    cost.look(4.0, queued=0, entered=200, least=50)  # taken at 1.0-4.0 s: seen at 4.0
+    cost.look(4.05, queued=0, entered=200, least=50)
+    cost.look(6.0, queued=0, entered=300, least=50)  # 100 more, taken by 6.0
+    assert cost.per_event == pytest.approx((6.0 - 1.0) / 100)
 
 
 def test_small_takes_measure_nothing_and_a_restart_forgets_the_takes_not_the_cost() -> None:
     cost = PersistCost()
-    for second, entered in enumerate((10, 20, 30, 40)):
+    for second, entered in enumerate((0, 10, 20, 30, 40)):
         cost.look(float(second), queued=0, entered=entered, least=50)
     assert cost.per_event is None  # takes of 10: the runner's cycle spaced them
     for second, entered in enumerate((140, 240, 340)):
         cost.look(10.0 + second, queued=0, entered=entered, least=50)
-    assert cost.per_event == 1 / 100
+    assert cost.per_event == pytest.approx(2 / 100)  # from the look at 10 s to the one at 12
     cost.restart(queued=5, entered=340)
     cost.look(20.0, queued=5, entered=340, least=50)  # nothing taken
-    assert cost.per_event == 1 / 100
+    assert cost.per_event == pytest.approx(2 / 100)
 
 
 def test_the_window_is_bounded_however_cheap_events_look() -> None:
