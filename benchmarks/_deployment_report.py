@@ -173,6 +173,14 @@ def _batches(part: dict[str, Any]) -> str:
     )
 
 
+def _moto_priority(meta: dict[str, Any]) -> str:
+    """How moto ran beside the deployment (runs before it was niced say nothing)."""
+    niceness = meta.get("moto_niceness")
+    if not niceness:
+        return ""
+    return f"moto (the cloud's stand-in) at nice {niceness}, on the same cores; "
+
+
 def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     floors = {r["waits"]: r for r in rows if r["approach"] == FLOOR and "error" not in r}
     lines = [
@@ -180,7 +188,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         f"{meta['when']}, {meta['machine']}; Airflow {meta['airflow']}; each row in a deployment of"
         f" its own (PostgreSQL, api-server, scheduler, dag-processor, triggerers, moto); poll every"
-        f" {meta['poll']} s; every wait released at once {meta['steady']} s after the triggerer's"
+        f" {meta['poll']} s; {_moto_priority(meta)}every wait released at once {meta['steady']} s after the triggerer's"
         f" runner had started all of them and served their start-time round trips. Command:"
         f" `{meta['command']}`.",
         "",
@@ -284,13 +292,15 @@ def _special(row: dict[str, Any], text: str, met: str) -> list[str]:
         f" after wave {row['waves']}; {row['task_states']}; API calls {row.get('api_calls')};"
         f" row wall {_fmt(row.get('row_wall_s'), 0)} s. Goal: {text}. Met: {met}.",
         "",
-        "| Wave | Start s | End s | Longest stall start / end s | Round trips per wait (start) | RSS after (MiB) |",
-        "| ---: | ---: | ---: | ---: | --- | ---: |",
+        "| Wave | Start s | End s | Longest stall start / end s | Round trips per wait (start)"
+        " | RSS after (MiB) | of which the runner's |",
+        "| ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for wave in waves:
         lines.append(
             f"| {wave['wave']} | {_fmt(wave['start_s'])} | {_fmt(wave['end_s'])}"
             f" | {_fmt(wave['start'].get('longest_stall_s'), 2)} / {_fmt(wave['end'].get('longest_stall_s'), 2)}"
-            f" | {_requests(wave['start'])} | {_fmt(wave['rss_after_mib'])} |"
+            f" | {_requests(wave['start'])} | {_fmt(wave['rss_after_mib'])}"
+            f" | {_fmt(wave.get('rss_runner_after_mib'))} |"
         )
     return lines

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+#: A docs page's commands, not the interpreter: run on the first Python present only.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 

@@ -64,6 +64,7 @@ def test_the_page_names_a_whole_project():
     assert len(tests) >= 3, tests
 
 
+@pytest.mark.once  # the docs page's project, not the interpreter
 def test_the_testing_page_passes_in_an_empty_project(tmp_path):
     """Every file block of docs/testing.md, written into an empty directory: pytest passes
     there, every test runs (none skipped) and nothing warns (``-W error``)."""
@@ -79,6 +80,7 @@ def test_the_testing_page_passes_in_an_empty_project(tmp_path):
     assert "skipped" not in summary and "warning" not in summary, summary
 
 
+@pytest.mark.once  # the docs page's project, not the interpreter
 def test_without_the_pages_configuration_async_tests_fail(tmp_path):
     """Why the page's pyproject.toml matters: without ``asyncio_mode``, pytest-asyncio's strict
     mode leaves unmarked ``async def`` tests to pytest, which fails them."""

@@ -9,7 +9,7 @@ from async_hooks.airflow import JobWait, WaitForJobMixin
 from async_hooks.aws import AsyncAwsHook
 
 #: How many mapped tasks; tests/deployment/test_glue_waits.py creates the job with as many slots.
-WAITS = 50
+WAITS = 30
 JOB_NAME = "deployment-etl"
 
 
