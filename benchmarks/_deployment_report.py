@@ -112,6 +112,8 @@ def goal(row: dict[str, Any], floor: dict[str, Any] | None) -> tuple[str, list[s
         if per_wait:
             missed.append(f"round trips for the moved waits: {per_wait}")
         return text, missed
+    if kind == "longlived_floor":
+        return "(reference)", []
     if kind == "longlived":
         text = "RSS after the last wave within 5 % of after the first; per-wave phases flat"
         if not _succeeded(row):
@@ -321,7 +323,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             met = f"one of {runs} runs: judged on the medians below"
         else:
             met = "yes" if not missed else "no: " + "; ".join(missed)
-        if row["approach"] in ("failover", "longlived"):
+        if row["approach"] in ("failover", "longlived", "longlived_floor"):
             extra += _special(row, text, met)
             continue
         start, end = row["start"], row["end"]
@@ -353,6 +355,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join(lines + _medians(rows) + extra) + "\n"
 
 
+_LONGLIVED = {"longlived": "Long-lived", "longlived_floor": "Long-lived, the quiet floor"}
+
+
 def _special(row: dict[str, Any], text: str, met: str) -> list[str]:
     if row["approach"] == "failover":
         moved, end = row["failover"], row["end"]
@@ -373,8 +378,9 @@ def _special(row: dict[str, Any], text: str, met: str) -> list[str]:
     waves = row["per_wave"]
     lines = [
         "",
-        f"**Long-lived** ({row['waves']} waves of {row['waits']:,} waits through one connection with"
-        f" an assumed role, one triggerer): RSS {row['rss_growth_pct']:+.1f} % from after wave 1 to"
+        f"**{_LONGLIVED[row['approach']]}** ({row['waves']} waves of {row['waits']:,} waits"
+        f"{' through one connection with an assumed role' if row['approach'] == 'longlived' else ''},"
+        f" one triggerer): RSS {row['rss_growth_pct']:+.1f} % from after wave 1 to"
         f" after wave {row['waves']}; {row['task_states']}; API calls {row.get('api_calls')};"
         f" row wall {_fmt(row.get('row_wall_s'), 0)} s. Goal: {text}. Met: {met}.",
         "",
