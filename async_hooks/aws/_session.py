@@ -1,6 +1,5 @@
 """aiobotocore sessions: one per credential identity on a loop, assume-role credentials that
-refresh once for all callers, botocore's JSON models read off the loop once per process, and
-response timestamps parsed without a new time zone object for each."""
+refresh once for all callers, and botocore's JSON models read off the loop once per process."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from botocore.utils import parse_timestamp
 
 from async_hooks._core.redact import learn_secret
 from async_hooks._core.threads import finished
-from async_hooks.aws._timestamps import use_fast_timestamps
 from async_hooks.errors import HookConfigError
 
 __all__ = ["build_session", "models_loaded"]
@@ -46,7 +44,6 @@ async def build_session(
     # botocore parses its JSON models (endpoints, the service's API) on the loop; one loader
     # for the process parses each once, not once per session.
     session.register_component("data_loader", _shared_loader())
-    use_fast_timestamps(session)
     if role_arn is None:
         return session
     if access_key:
