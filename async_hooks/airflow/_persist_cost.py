@@ -6,7 +6,9 @@ persisted the previous message's events (a database transaction each), refreshed
 and heartbeat. So the time from one take to the next is what the events of the take before
 cost, plus that fixed work, or the runner's own cycle (about a second) when the supervisor kept
 up: always at least the per-event cost, and close to it while the supervisor is behind, which
-is when a window of events on their way matters.
+is when a window of events on their way matters. A small take's bound is loose (its time is
+mostly that fixed work and the cycle), a large one's tight; each is an upper bound, so the least
+of the last few is one too, and the tightest.
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ import collections
 
 __all__ = ["PersistCost"]
 
+#: The takes' bounds the cost is the least of: a few, so that a supervisor grown slower since
+#: is followed within a burst.
+BOUNDS_KEPT = 4
+
 
 class PersistCost:
-    """Seconds per event, an upper bound from the last takes of the runner's queue that it saw.
+    """Seconds per event: the least of the upper bounds the last takes of the runner's queue
+    gave (``BOUNDS_KEPT``), kept across bursts until newer takes replace them.
 
     ``look()`` once every few tens of milliseconds with the queue's length and how many events
     went into it since the start: a take shows as a queue shorter than what entered it. Events
     other triggers queued (not counted as entered) only make a take look smaller, so the bound
     only grows looser, never wrong."""
 
-    __slots__ = ("_entered", "_looked", "_queued", "_takes", "per_event")
+    __slots__ = ("_bounds", "_entered", "_looked", "_queued", "_takes", "per_event")
 
     def __init__(self) -> None:
         self._queued = 0
@@ -33,6 +40,7 @@ class PersistCost:
         # (the look before it, the look that saw it, its events) per take: the take happened
         # in between, however late a held loop made the second look
         self._takes: collections.deque[tuple[float, float, int]] = collections.deque(maxlen=3)
+        self._bounds: collections.deque[float] = collections.deque(maxlen=BOUNDS_KEPT)
         self.per_event: float | None = None
 
     def __repr__(self) -> str:
@@ -60,4 +68,5 @@ class PersistCost:
             if measured >= least:
                 # From the earliest the next take can have been to the latest the one after
                 # it was: never shorter than the time between them.
-                self.per_event = (by - after) / measured
+                self._bounds.append((by - after) / measured)
+                self.per_event = min(self._bounds)

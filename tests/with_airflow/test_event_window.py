@@ -115,6 +115,22 @@ def test_a_held_loop_makes_a_take_look_later_never_the_cost_look_smaller() -> No
     assert cost.per_event == pytest.approx((6.0 - 1.0) / 100)
 
 
+def test_a_large_takes_tight_bound_is_not_undone_by_the_small_takes_after_it() -> None:
+    """Takes of 60, 400, 60 and 60 events at 0, 2, 4, 13 and 15 s (the runner's cycle split the
+    burst's arrivals): the 400 cost at most 9 s (22.5 ms an event), the 60s around them at most
+    2 s (33 ms), mostly the supervisor's fixed work. Each is an upper bound; the cost is the
+    least of them, not the last one seen."""
+    cost = PersistCost()
+    cost.restart(queued=0, entered=0)
+    entered = 0
+    for taken_at, events in ((0.0, 60), (2.0, 400), (4.0, 60), (13.0, 60), (15.0, 60)):
+        entered += events
+        cost.look(taken_at - 0.05, queued=events, entered=entered, least=50)
+        cost.look(taken_at, queued=0, entered=entered, least=50)
+    assert cost.per_event == pytest.approx((13.0 - 4.0 + 0.05) / 400)
+    assert window(15.0, cost.per_event) > window(15.0, (15.0 - 13.0 + 0.05) / 60)
+
+
 def test_small_takes_measure_nothing_and_a_restart_forgets_the_takes_not_the_cost() -> None:
     cost = PersistCost()
     for second, entered in enumerate((0, 10, 20, 30, 40)):
