@@ -229,6 +229,8 @@ async def _watch(path, event):
 
 def released(path):
     event = _RELEASED.get(path)
+    if event is not None and event.is_set() and not os.path.exists(path):
+        event = None  # a new wave (longlived_floor): its release file was removed
     if event is None:
         event = _RELEASED[path] = asyncio.Event()
         event.watcher = asyncio.ensure_future(_watch(path, event))
