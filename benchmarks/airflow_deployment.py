@@ -1012,7 +1012,7 @@ def main() -> None:
         "moto_niceness": MOTO_NICENESS,
         "command": "python -m benchmarks.airflow_deployment --rows "
         + " ".join(args.rows)
-        + (f" --repeat {args.repeat}" if args.repeat != 1 else ""),
+        + (f" --repeat {args.repeat}" if plan != args.rows else ""),
     }
     rows: list[dict[str, Any]] = []
     latest = RESULTS / f"{args.out}.json"
