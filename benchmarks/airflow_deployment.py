@@ -941,30 +941,22 @@ REPEAT_BELOW = 10_000
 def planned(rows: list[str], repeat: int) -> list[str]:
     """The rows in the order they run: each N's ``async_hooks`` and ``floor_quiet`` rows below
     ``REPEAT_BELOW`` run ``repeat`` times, the pair interleaved (ours, the floor's, ours, ...),
-    so that a drift of the machine falls on both; every other row runs once, in its place."""
-    plan: list[str] = []
-    for index, spec in enumerate(rows):
+    so that a drift of the machine falls on both, where the first of them stood; every other
+    row runs once, in its place."""
+
+    def paired(spec: str) -> int | None:
         kind, count, _ = parse_row(spec)
-        pair = kind in ("async_hooks", FLOOR) and count < REPEAT_BELOW
-        if not pair:
+        return count if kind in ("async_hooks", FLOOR) and count < REPEAT_BELOW else None
+
+    plan: list[str] = []
+    placed: set[int] = set()
+    for spec in rows:
+        count = paired(spec)
+        if count is None:
             plan.append(spec)
-            continue
-        partner = next(
-            (
-                other
-                for other in rows[:index]
-                if parse_row(other)[1] == count and parse_row(other)[0] in ("async_hooks", FLOOR)
-            ),
-            None,
-        )
-        if partner is not None:
-            continue  # its runs are placed with its partner's
-        group = [
-            other
-            for other in rows[index:]
-            if parse_row(other)[1] == count and parse_row(other)[0] in ("async_hooks", FLOOR)
-        ]
-        plan += group * max(1, repeat)
+        elif count not in placed:
+            placed.add(count)
+            plan += [other for other in rows if paired(other) == count] * max(1, repeat)
     return plan
 
 
