@@ -323,7 +323,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             met = f"one of {runs} runs: judged on the medians below"
         else:
             met = "yes" if not missed else "no: " + "; ".join(missed)
-        if row["approach"] in ("failover", "longlived", "longlived_floor"):
+        if row["approach"] in OWN_TABLE:
             extra += _special(row, text, met)
             continue
         start, end = row["start"], row["end"]
@@ -355,6 +355,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join(lines + _medians(rows) + extra) + "\n"
 
 
+#: Rows reported in a section of their own (their phases are per wave or per triggerer), not
+#: in the main table.
+OWN_TABLE = ("failover", "longlived", "longlived_floor")
 _LONGLIVED = {"longlived": "Long-lived", "longlived_floor": "Long-lived, the quiet floor"}
 
 

@@ -72,7 +72,7 @@ from typing import Any
 
 from async_hooks.testing import _triggerer_counters as tc
 from async_hooks.testing.deployment import AirflowDeployment
-from benchmarks._deployment_report import FLOOR, markdown, stalls_in
+from benchmarks._deployment_report import FLOOR, OWN_TABLE, markdown, stalls_in
 from benchmarks.deployment_dags import (
     DATETIME_DAG,
     LAG_PROBE,
@@ -916,7 +916,7 @@ def merge(stems: list[str], out: str) -> None:
         for row in data["rows"]:
             log = Path(row.get("logs") or "/nonexistent")
             logs = sorted(log.glob("triggerer-*.log")) if log.is_dir() else []
-            if logs and row["approach"] not in ("failover", "longlived", "longlived_floor"):
+            if logs and row["approach"] not in OWN_TABLE:
                 whole = tc.scan_supervisor_log("".join(f.read_text() for f in logs))
                 for name in ("start", "end"):
                     if name in row and "deadlocked" not in row[name]:
