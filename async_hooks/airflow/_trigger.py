@@ -33,6 +33,7 @@ from async_hooks.airflow import _release as release
 from async_hooks.airflow._cancel import cancel_method, cancel_remote, task_ended
 from async_hooks.airflow._comms import run_to_its_end
 from async_hooks.airflow._events import WaitOutcome
+from async_hooks.airflow._hook_lease import HookLease, hook_lease, settings_key
 from async_hooks.airflow._loading import (
     check_wait_arguments,
     epoch_seconds,
@@ -254,7 +255,8 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait, then yield the one event. Cancelling the task running this cancels the wait
-        at once; the hook is closed either way (its client with the loop's last user)."""
+        at once; the hook, shared with the loop's triggers of the same settings, closes with
+        the last of them (its client with the loop's last user)."""
         # In this trigger's own task: on Airflow 3.1.0-3.2.1 a thread must not wake the loop.
         THREAD_WAKEUPS.set(not thread_wakeups_unsafe())
         kind, job_id = self._names()
@@ -321,9 +323,8 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
         STATUS_LOG_LEVEL.set(logging.DEBUG)  # in this trigger's own task: no one else's
         kwargs["on_status"] = quietlog.StatusLog()
         try:
-            hook = await self._build_hook()
-            outcome.mask = hook._redact
-            async with hook:
+            async with await self._hook_lease() as hook:
+                outcome.mask = hook._redact
                 result = await getattr(hook, self.method)(*self.wait_args, **kwargs)
         except HookError as error:
             payload = outcome.error(error, time.time(), self.timeout)
@@ -370,11 +371,11 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
             if not self._settled:
                 await import_off_the_loop(_registry_row(self.provider))
                 self._settle()
-            hook = await self._build_hook()
+            lease = await self._hook_lease()
         except HookError as error:
             logger.warning("cancel_on_kill: no hook to cancel with (%s)", type(error).__name__)
             return
-        async with hook:
+        async with lease as hook:
             await cancel_remote(
                 hook,
                 _registry_row(self.provider),
@@ -384,17 +385,22 @@ class WaitForJobTrigger(BaseTrigger):  # type: ignore[misc]
                 why=why,
             )
 
-    async def _build_hook(self) -> AsyncBaseHook:
-        """The hook, its ``conn_id`` looked up with Airflow's async API: a synchronous look-up
-        in ``__init__`` would block the loop every trigger shares."""
+    async def _hook_lease(self) -> HookLease:
+        """The hook, shared with the loop's other triggers of the same settings and connection
+        (``_hook_lease.py``), its ``conn_id`` looked up with Airflow's async API: a synchronous
+        look-up in ``__init__`` would block the loop every trigger shares."""
         conn_id = self.hook_kwargs.get("conn_id")
-        presets = {}
+        found, presets = None, {}
         if isinstance(conn_id, str) and airflow_looks_up(conn_id):
             found = await airflow_connection_shared(conn_id)
             if found is not None:
                 presets[conn_id] = found
-        with preset_connections(presets):
-            return self.hook_class(**decode_hook_kwargs(self.hook_kwargs))
+
+        def build() -> AsyncBaseHook:
+            with preset_connections(presets):
+                return self.hook_class(**decode_hook_kwargs(self.hook_kwargs))
+
+        return hook_lease(settings_key(self.provider, self.hook_kwargs), found, build)
 
     def _names(self) -> tuple[str | None, str | None]:
         """The job's kind and id, for events and logs (HTTP: ``"http"`` and the status path)."""
