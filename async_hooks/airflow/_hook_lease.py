@@ -1,7 +1,7 @@
 """One hook for all the triggers on a loop that are built from the same settings.
 
 A triggerer running 5,000 ``WaitForJobTrigger`` s on one connection built 5,000 hooks, each with
-its planner, poll plans, redactor and a dozen bound methods: about 28 objects a trigger for every
+its planner, poll plans, redactor and a dozen bound methods: about 35 objects a trigger for every
 full garbage collection to scan while the runner starts thousands of triggers, and the runner's
 CPU then is what sets how soon they all poll. The triggers share the hook instead, counted: it
 closes when its last trigger ends, so a trigger that ends or is cancelled beside the others never
