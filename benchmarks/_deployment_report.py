@@ -257,7 +257,8 @@ def _moto_priority(meta: dict[str, Any]) -> str:
     niceness = meta.get("moto_niceness")
     if not niceness:
         return ""
-    return f"moto (the cloud's stand-in) at nice {niceness}, on the same cores; "
+    session = " (its session too)" if meta.get("moto_session_niced") else ""
+    return f"moto (the cloud's stand-in) at nice {niceness}{session}, on the same cores; "
 
 
 def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
