@@ -863,6 +863,20 @@ def session_niceness(pid: int) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def unwind_on_sigterm() -> None:
+    """Make SIGTERM (a run stopped by hand, a CI job's time-out) unwind like an exception, so
+    that the running row's deployment is stopped: each of its processes runs in a session of
+    its own, so nothing else would stop them, and Python's default SIGTERM runs no clean-up (it
+    left a row's api-server and PostgreSQL running). A second SIGTERM during the clean-up is
+    ignored."""
+
+    def unwind(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, unwind)
+
+
 def local_settings() -> Path:
     """A directory holding an ``airflow_local_settings.py`` of the documented one line."""
     folder = Path(tempfile.mkdtemp(prefix="async-hooks-bench-settings-"))
@@ -1016,6 +1030,7 @@ def main() -> None:
     if args.merge:
         merge(args.merge, args.out)
         return
+    unwind_on_sigterm()
     for spec in args.rows:
         parse_row(spec)
     plan = planned(args.rows, args.repeat)

@@ -1,4 +1,4 @@
-"""The deployment benchmark's moto gives the cores to the deployment it stands beside.
+"""How the deployment benchmark treats the processes it starts.
 
 moto runs in a session of its own, and Linux's autogroup scheduler shares the cores between
 sessions alike, whatever a thread's niceness: with only its threads niced, moto took as much
@@ -8,6 +8,7 @@ CPU as the triggerer's whole session, in the Glue rows only (the floors ask it n
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,30 @@ def test_no_session_niceness_for_a_process_that_is_gone() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(timeout=60)
     assert session_niceness(child.pid) is None
+
+
+def test_sigterm_unwinds_the_benchmark_so_its_deployment_stops() -> None:
+    # The deployment's processes run in sessions of their own: only the benchmark's own
+    # clean-up (the row's ``with AirflowDeployment``) stops them, and a SIGTERM must reach it.
+    script = (
+        "import time\n"
+        "from benchmarks.airflow_deployment import unwind_on_sigterm\n"
+        "unwind_on_sigterm()\n"
+        "try:\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(600)\n"
+        "finally:\n"
+        "    print('stopped', flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "ready\n"
+    child.send_signal(signal.SIGTERM)
+    rest, _ = child.communicate(timeout=60)
+    assert rest == "stopped\n"
+    assert child.returncode == 128 + signal.SIGTERM
