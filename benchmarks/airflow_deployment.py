@@ -306,6 +306,12 @@ class Snap:
     cpu_run: float
     log_len: int
     cpu_moto: float = 0.0  # the cloud's side: moto's CPU shares the deployment's cores
+    #: The rest of the deployment on the same cores, by session (each process and what it forked).
+    cpu_others: dict[str, float] = field(default_factory=dict)
+
+
+#: The deployment's processes whose CPU each phase reports beside the triggerer's.
+OTHERS = ("scheduler", "dag-processor", "api-server")
 
 
 def snap(ctx: Context, sup: int, runner: int) -> Snap:
@@ -318,7 +324,38 @@ def snap(ctx: Context, sup: int, runner: int) -> Snap:
         tc.pid_cpu(runner),
         len(ctx.deployment.log_of(sup)),
         moto_cpu(ctx),
+        others_cpu(ctx),
     )
+
+
+def others_cpu(ctx: Context) -> dict[str, float]:
+    """CPU seconds so far of the scheduler, dag-processor, api-server and PostgreSQL, each with
+    what it forked (PostgreSQL's backends): where a phase's time went besides the triggerer."""
+    sessions = {name: ctx.deployment.processes[name].pid for name in OTHERS}
+    postgres = ctx.deployment.postgres
+    if postgres is not None and postgres.process is not None:
+        sessions["postgres"] = postgres.process.pid
+    return session_cpu(sessions)
+
+
+def session_cpu(sessions: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of the live processes of each session (named by its leader's pid; each
+    deployment process starts one): what ended is not counted."""
+    named = {sid: name for name, sid in sessions.items()}
+    found = dict.fromkeys(sessions, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended since the listing
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        name = named.get(int(fields[3]))  # state, ppid, pgrp, session
+        if name is not None:
+            found[name] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def moto_cpu(ctx: Context) -> float:
@@ -357,6 +394,10 @@ def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> 
         "cpu_runner_s": round(after.cpu_run - before.cpu_run, 1),
         "cpu_supervisor_s": round(after.cpu_sup - before.cpu_sup, 1),
         "cpu_moto_s": round(after.cpu_moto - before.cpu_moto, 1),
+        "cpu_others_s": {
+            name: round(after.cpu_others.get(name, 0.0) - before.cpu_others.get(name, 0.0), 1)
+            for name in after.cpu_others
+        },
     }
 
 
@@ -560,6 +601,7 @@ def snap_at(ctx: Context, sup: int, runner: int, when: float) -> Snap:
         tc.pid_cpu(runner),
         len(ctx.deployment.log_of(sup)),
         moto_cpu(ctx),
+        others_cpu(ctx),
     )
 
 

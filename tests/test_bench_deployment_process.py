@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.airflow_deployment import MOTO_NICENESS, session_niceness, yield_to_deployment
+from benchmarks.airflow_deployment import (
+    MOTO_NICENESS,
+    session_cpu,
+    session_niceness,
+    yield_to_deployment,
+)
 
 AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 autogroup_on = pytest.mark.skipif(
@@ -75,3 +80,32 @@ def test_sigterm_unwinds_the_benchmark_so_its_deployment_stops() -> None:
     rest, _ = child.communicate(timeout=60)
     assert rest == "stopped\n"
     assert child.returncode == 128 + signal.SIGTERM
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def test_session_cpu_counts_what_the_session_forked_and_nothing_else() -> None:
+    # A leader in a session of its own (as each deployment process is) forks a worker that
+    # burns CPU, as PostgreSQL forks its backends; the test process itself is in another one.
+    worker = (
+        "import sys, time\n"
+        "end = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\n"
+        "print(time.process_time(), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    leader = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {worker!r}])\n"
+    child = subprocess.Popen(
+        [sys.executable, "-c", leader],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert child.stdout is not None
+        burnt = float(child.stdout.readline())
+        found = session_cpu({"leader": child.pid, "nobody": 2**22 + 1})
+        assert found["leader"] >= burnt - 0.02  # /proc counts whole clock ticks
+        assert found["nobody"] == 0.0
+    finally:
+        child.communicate(timeout=60)  # closes its stdin, so both end
