@@ -253,12 +253,18 @@ def _batches(part: dict[str, Any]) -> str:
 
 
 def _moto_priority(meta: dict[str, Any]) -> str:
-    """How moto ran beside the deployment (runs before it was niced say nothing)."""
-    niceness = meta.get("moto_niceness")
-    if not niceness:
-        return ""
-    session = " (its session too)" if meta.get("moto_session_niced") else ""
-    return f"moto (the cloud's stand-in) at nice {niceness}{session}, on the same cores; "
+    """How moto ran beside the deployment: a merge lists each niceness its runs had; a run
+    that niced only moto's threads (before 2026-12-07) ran it at the normal priority."""
+    found = meta.get("moto_niceness")
+    if isinstance(found, list):
+        levels = found
+    else:
+        levels = [int(found or 0) if meta.get("moto_session_niced") else 0]
+    if levels == [0]:
+        return "moto (the cloud's stand-in) at the normal priority, on the same cores; "
+    return (
+        f"moto (the cloud's stand-in) at nice {' and '.join(map(str, levels))}, on the same cores; "
+    )
 
 
 def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:

@@ -7,8 +7,8 @@ beside Airflow's own floors at the same N (issue 20's goals table).
 ``benchmarks/results/latest-airflow-deployment.{json,md}`` (``--out NAME`` writes
 ``NAME.{json,md}`` instead). Each ``async_hooks``/``floor_quiet`` pair below 10,000 waits runs
 ``--repeat`` times, interleaved, and its goals are judged on the medians: one pair's ratios move
-by 0.1-0.2x from run to run on two shared cores. moto runs at nice 19 (its session too): it
-stands in for the cloud, which shares no core with the deployment. A ROW is
+by 0.1-0.2x from run to run on two shared cores. moto, the cloud's stand-in, runs at the normal
+priority (``--moto-niceness`` lowers it; see ``yield_to_deployment``). A ROW is
 
 - ``APPROACH:N``: N waits ending together in ONE triggerer. APPROACH is ``async_hooks``
   (``WaitForJobSensor``, started in the triggerer), ``provider`` (the Amazon provider's
@@ -338,20 +338,36 @@ def others_cpu(ctx: Context) -> dict[str, float]:
     return session_cpu(sessions)
 
 
-def session_cpu(sessions: dict[str, int]) -> dict[str, float]:
-    """CPU seconds of the live processes of each session (named by its leader's pid; each
-    deployment process starts one): what ended is not counted."""
-    named = {sid: name for name, sid in sessions.items()}
-    found = dict.fromkeys(sessions, 0.0)
+def session_cpu(leaders: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of each leader's live processes: those of its session (each deployment
+    process starts one) and its descendants (PostgreSQL's backends each start a session of
+    their own). What ended is not counted."""
+    table: dict[int, tuple[int, int, float]] = {}  # pid: (parent, session, CPU seconds)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # ended since the listing
             continue
-        fields = text[text.rindex(")") + 2 :].split()
-        name = named.get(int(fields[3]))  # state, ppid, pgrp, session
+        fields = text[text.rindex(")") + 2 :].split()  # state, ppid, pgrp, session, ...
+        cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        table[int(stat.parent.name)] = (int(fields[1]), int(fields[3]), cpu)
+    named = {pid: name for name, pid in leaders.items()}
+
+    def owner(pid: int) -> str | None:
+        seen = 0
+        while pid in table and seen < 64:  # up the parents, to a leader or its session's
+            parent, session, _ = table[pid]
+            found = named.get(pid) or named.get(session)
+            if found is not None:
+                return found
+            pid, seen = parent, seen + 1
+        return None
+
+    found = dict.fromkeys(leaders, 0.0)
+    for pid, (_, _, cpu) in table.items():
+        name = owner(pid)
         if name is not None:
-            found[name] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            found[name] += cpu
     return found
 
 
@@ -862,37 +878,48 @@ accelerate()  # the Amazon provider's deferrable triggers run on async_hooks
 """
 
 
-#: moto's niceness in a row: the cloud it stands in for runs on no core of the deployment's.
-MOTO_NICENESS = 19
+def yield_to_deployment(pid: int, niceness: int) -> int | None:
+    """Lower moto's priority by ``niceness`` (``--moto-niceness``; 0 leaves it alone), its
+    session's and its threads'; returns its session's niceness as the kernel then reports it
+    (None: no autogroup).
 
+    moto stands in for the cloud, which shares no core with the triggerer and answers promptly
+    however busy the triggerer is; on one machine it can have only one of the two. At the
+    normal priority it takes CPU the deployment needs: 5.4-16.9 s in a 5,000-wait start phase,
+    in the Glue rows only (the floors ask it nothing). At nice 19 it answers the end phase's
+    polls late whenever the deployment keeps both cores busy: two 5,000-wait end phases took
+    117.8 and 138.1 s against the floor's 87.1 s (2026-12-07, ``niced.md``), and the start
+    phase was no faster. The rows run it at the normal priority unless told otherwise.
 
-def yield_to_deployment(pid: int) -> int | None:
-    """Run moto at the lowest priority: it stands in for the cloud, which shares no core with
-    the triggerer. At the normal priority it took 13.1 s of CPU in a 5,000-wait start phase, on
-    the two cores the supervisor and PostgreSQL need; only the Glue rows pay that, the floors ask
-    nothing. It still takes any idle core, and what it answers late still counts against the
-    waits that asked.
-
-    moto runs in a session of its own, and Linux's autogroup scheduler (on where
+    moto runs in a session of its own, and Linux's autogroup scheduler (where
     ``/proc/sys/kernel/sched_autogroup_enabled`` is 1) first shares the cores between sessions
     alike, whatever a thread's niceness: a thread's niceness only ranks it within its session.
-    So the session's own niceness (``/proc/<pid>/autogroup``) is set too; with only the threads
-    niced, moto took as much CPU as the triggerer's session (5.4-16.9 s in a 5,000-wait start
-    phase). Returns the session's niceness as the kernel then reports it (None: no autogroup)."""
-    autogroup = Path(f"/proc/{pid}/autogroup")
-    if autogroup.exists():
-        try:
-            autogroup.write_text(str(MOTO_NICENESS))
-        except OSError:  # a kernel without autogroup, or a locked-down host
-            pass
-    tasks = Path(f"/proc/{pid}/task")
-    threads = [int(tid.name) for tid in tasks.iterdir()] if tasks.is_dir() else [pid]
-    for tid in threads:
-        try:
-            os.setpriority(os.PRIO_PROCESS, tid, MOTO_NICENESS)
-        except (ProcessLookupError, PermissionError):  # a thread that ended; a locked-down host
-            pass
+    So the session's niceness (``/proc/<pid>/autogroup``) is the one that counts. Before
+    2026-12-07 only moto's threads were set to nice 19, which left it at the normal priority."""
+    if niceness:
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        if autogroup.exists():
+            try:
+                autogroup.write_text(str(niceness))
+            except OSError:  # a kernel without autogroup, or a locked-down host
+                pass
+        tasks = Path(f"/proc/{pid}/task")
+        threads = [int(tid.name) for tid in tasks.iterdir()] if tasks.is_dir() else [pid]
+        for tid in threads:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            except (ProcessLookupError, PermissionError):  # a thread that ended; a locked host
+                pass
     return session_niceness(pid)
+
+
+def moto_niceness(meta: dict[str, Any]) -> list[int]:
+    """The niceness moto had in a run (in each run, for a merge): only a run that set its
+    session's had any."""
+    found = meta.get("moto_niceness")
+    if isinstance(found, list):  # a merge's
+        return [int(level) for level in found]
+    return [int(found or 0) if meta.get("moto_session_niced") else 0]
 
 
 def session_niceness(pid: int) -> int | None:
@@ -951,7 +978,8 @@ def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
             triggerer_counters=base / "counters",
         ) as deployment:
             deployment.add_connection("moto", deployment.moto_connection())
-            moto_session = yield_to_deployment(deployment.processes["moto"].pid)
+            moto = deployment.processes["moto"].pid
+            moto_session = yield_to_deployment(moto, args.moto_niceness)
             ctx = Context(deployment, dags, base / "counters", args)
             up = time.monotonic() - began
             if kind == "failover":
@@ -1006,7 +1034,7 @@ def merge(stems: list[str], out: str) -> None:
     meta = {**metas[-1], "command": "; ".join(m["command"] for m in metas)}
     whens = sorted(m["when"] for m in metas)
     meta["when"] = whens[0] if whens[0] == whens[-1] else f"{whens[0]} to {whens[-1]}"
-    meta["moto_session_niced"] = all(m.get("moto_session_niced") for m in metas)
+    meta["moto_niceness"] = sorted({level for m in metas for level in moto_niceness(m)})
     (RESULTS / f"{out}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     (RESULTS / f"{out}.md").write_text(markdown(rows, meta))
 
@@ -1046,6 +1074,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", nargs="+", default=DEFAULT_ROWS, help="APPROACH:N ...")
     parser.add_argument("--poll", type=float, default=5.0)
+    parser.add_argument(
+        "--moto-niceness",
+        type=int,
+        default=0,
+        choices=range(20),
+        metavar="0-19",
+        help="moto's priority, lowered by this (its session's too); see yield_to_deployment",
+    )
     parser.add_argument("--per-run", type=int, default=10, help="waits per DAG run")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds held once started")
     parser.add_argument("--wave-steady", type=float, default=10.0, help="longlived: per wave")
@@ -1084,7 +1120,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "steady": args.steady,
         "airflow": airflow.__version__,
-        "moto_niceness": MOTO_NICENESS,
+        "moto_niceness": args.moto_niceness,
         "moto_session_niced": True,
         "command": "python -m benchmarks.airflow_deployment --rows "
         + " ".join(args.rows)

@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._deployment_report import _moto_priority
 from benchmarks.airflow_deployment import (
-    MOTO_NICENESS,
+    moto_niceness,
     session_cpu,
     session_niceness,
     yield_to_deployment,
 )
+
+NICE = 19
 
 AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 autogroup_on = pytest.mark.skipif(
@@ -38,15 +41,30 @@ def test_moto_session_is_niced_with_its_threads() -> None:
         start_new_session=True,
     )
     try:
-        assert session_niceness(child.pid) != MOTO_NICENESS  # a new session starts at 0
-        reported = yield_to_deployment(child.pid)
-        assert session_niceness(child.pid) == MOTO_NICENESS
-        assert reported == MOTO_NICENESS
-        assert os.getpriority(os.PRIO_PROCESS, child.pid) == MOTO_NICENESS
+        assert session_niceness(child.pid) == 0  # a new session starts at 0
+        assert yield_to_deployment(child.pid, 0) == 0  # the default leaves it alone
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+        reported = yield_to_deployment(child.pid, NICE)
+        assert session_niceness(child.pid) == NICE
+        assert reported == NICE
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == NICE
     finally:
         assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=60)
+
+
+def test_the_report_says_how_moto_ran_in_effect() -> None:
+    normal = "moto (the cloud's stand-in) at the normal priority, on the same cores; "
+    # Before 2026-12-07 only its threads were niced: the normal priority, in effect.
+    threads_only = {"moto_niceness": 19}
+    assert moto_niceness(threads_only) == [0]
+    assert _moto_priority(threads_only) == normal
+    assert _moto_priority({"moto_niceness": 0, "moto_session_niced": True}) == normal
+    niced = {"moto_niceness": 19, "moto_session_niced": True}
+    assert moto_niceness(niced) == [19]
+    assert "at nice 19," in _moto_priority(niced)
+    assert "at nice 0 and 19," in _moto_priority({"moto_niceness": [0, 19]})  # a merge
 
 
 def test_no_session_niceness_for_a_process_that_is_gone() -> None:
@@ -83,9 +101,11 @@ def test_sigterm_unwinds_the_benchmark_so_its_deployment_stops() -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
-def test_session_cpu_counts_what_the_session_forked_and_nothing_else() -> None:
+@pytest.mark.parametrize("own_session", [False, True], ids=["same-session", "own-session"])
+def test_session_cpu_counts_what_the_leader_forked_and_nothing_else(own_session: bool) -> None:
     # A leader in a session of its own (as each deployment process is) forks a worker that
-    # burns CPU, as PostgreSQL forks its backends; the test process itself is in another one.
+    # burns CPU, in its session (the scheduler's) or in one of the worker's own (PostgreSQL's
+    # backends); the test process itself is in another one.
     worker = (
         "import sys, time\n"
         "end = time.process_time() + 0.3\n"
@@ -93,7 +113,10 @@ def test_session_cpu_counts_what_the_session_forked_and_nothing_else() -> None:
         "print(time.process_time(), flush=True)\n"
         "sys.stdin.read()\n"
     )
-    leader = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {worker!r}])\n"
+    leader = (
+        "import subprocess, sys\n"
+        f"subprocess.run([sys.executable, '-c', {worker!r}], start_new_session={own_session})\n"
+    )
     child = subprocess.Popen(
         [sys.executable, "-c", leader],
         stdin=subprocess.PIPE,
