@@ -887,9 +887,9 @@ def yield_to_deployment(pid: int, niceness: int) -> int | None:
     however busy the triggerer is; on one machine it can have only one of the two. At the
     normal priority it takes CPU the deployment needs: 5.4-16.9 s in a 5,000-wait start phase,
     in the Glue rows only (the floors ask it nothing). At nice 19 it answers the end phase's
-    polls late whenever the deployment keeps both cores busy: two 5,000-wait end phases took
-    117.8 and 138.1 s against the floor's 87.1 s (2026-12-07, ``niced.md``), and the start
-    phase was no faster. The rows run it at the normal priority unless told otherwise.
+    polls late whenever the deployment keeps both cores busy: three 5,000-wait end phases took
+    117.8-138.1 s against the floor's 87.1 s (2026-12-07, ``niced.md``), and the start phases
+    were no faster. The rows run it at the normal priority unless told otherwise.
 
     moto runs in a session of its own, and Linux's autogroup scheduler (where
     ``/proc/sys/kernel/sched_autogroup_enabled`` is 1) first shares the cores between sessions
