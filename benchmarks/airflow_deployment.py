@@ -8,7 +8,10 @@ beside Airflow's own floors at the same N (issue 20's goals table).
 ``NAME.{json,md}`` instead). Each ``async_hooks``/``floor_quiet`` pair below 10,000 waits runs
 ``--repeat`` times, interleaved, and its goals are judged on the medians: one pair's ratios move
 by 0.1-0.2x from run to run on two shared cores. moto, the cloud's stand-in, runs at the normal
-priority (``--moto-niceness`` lowers it; see ``yield_to_deployment``). A ROW is
+priority (``--moto-niceness`` lowers it; see ``yield_to_deployment``) and answers Glue's
+``GetJobRuns`` without its serializer (44 ms of CPU a page of 200 runs, on the cores the
+deployment shares; ``--moto-serializer`` keeps moto's own; ``async_hooks.testing._moto_process``).
+A ROW is
 
 - ``APPROACH:N``: N waits ending together in ONE triggerer. APPROACH is ``async_hooks``
   (``WaitForJobSensor``, started in the triggerer), ``provider`` (the Amazon provider's
@@ -976,6 +979,7 @@ def run_row(spec: str, args: argparse.Namespace) -> dict[str, Any]:
             env=env,
             startup_timeout=900,
             triggerer_counters=base / "counters",
+            fast_glue_runs=not args.moto_serializer,
         ) as deployment:
             deployment.add_connection("moto", deployment.moto_connection())
             moto = deployment.processes["moto"].pid
@@ -1035,6 +1039,7 @@ def merge(stems: list[str], out: str) -> None:
     whens = sorted(m["when"] for m in metas)
     meta["when"] = whens[0] if whens[0] == whens[-1] else f"{whens[0]} to {whens[-1]}"
     meta["moto_niceness"] = sorted({level for m in metas for level in moto_niceness(m)})
+    meta["moto_fast_glue_runs"] = sorted({bool(m.get("moto_fast_glue_runs")) for m in metas})
     (RESULTS / f"{out}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     (RESULTS / f"{out}.md").write_text(markdown(rows, meta))
 
@@ -1082,6 +1087,11 @@ def main() -> None:
         metavar="0-19",
         help="moto's priority, lowered by this (its session's too); see yield_to_deployment",
     )
+    parser.add_argument(
+        "--moto-serializer",
+        action="store_true",
+        help="moto answers GetJobRuns with its own serializer (44 ms of CPU a page of 200 runs)",
+    )
     parser.add_argument("--per-run", type=int, default=10, help="waits per DAG run")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds held once started")
     parser.add_argument("--wave-steady", type=float, default=10.0, help="longlived: per wave")
@@ -1122,6 +1132,7 @@ def main() -> None:
         "airflow": airflow.__version__,
         "moto_niceness": args.moto_niceness,
         "moto_session_niced": True,
+        "moto_fast_glue_runs": not args.moto_serializer,
         "command": "python -m benchmarks.airflow_deployment --rows "
         + " ".join(args.rows)
         + (f" --repeat {args.repeat}" if plan != args.rows else ""),

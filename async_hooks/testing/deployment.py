@@ -48,7 +48,9 @@ class AirflowDeployment:
     ``env`` adds or overrides environment variables of every process (``AIRFLOW__...``).
     ``triggerers=0`` starts none (``start_triggerer`` does, each with its own ``env``).
     With ``triggerer_counters`` (a directory), every triggerer counts its round trips, event
-    batches and trigger starts there (``async_hooks.testing._triggerer_counters``)."""
+    batches and trigger starts there (``async_hooks.testing._triggerer_counters``). With
+    ``fast_glue_runs``, moto answers Glue's ``GetJobRuns`` without its serializer (a benchmark's
+    cloud stand-in; ``async_hooks.testing._moto_process``)."""
 
     def __init__(
         self,
@@ -60,12 +62,14 @@ class AirflowDeployment:
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 600.0,
         triggerer_counters: Path | None = None,
+        fast_glue_runs: bool = False,
     ) -> None:
         self.dags_folder: Path = Path(dags_folder).resolve()
         self._own_dir = base_dir is None
         self.base: Path = Path(base_dir or tempfile.mkdtemp(prefix="async-hooks-deployment-"))
         self.logs: Path = self.base / "logs"
         self._parallelism, self._triggerers = parallelism, triggerers
+        self._fast_glue_runs = fast_glue_runs
         self._extra_env = dict(env or {})
         self.startup_timeout: float = startup_timeout
         self.processes: dict[str, ManagedProcess] = {}
@@ -106,7 +110,8 @@ class AirflowDeployment:
         moto_port = free_port()
         self.moto = MotoControl(f"http://127.0.0.1:{moto_port}")
         module = "async_hooks.testing._moto_process"
-        moto = self._spawn("moto", [sys.executable, "-m", module, "--port", str(moto_port)])
+        fast = ["--fast-glue-runs"] if self._fast_glue_runs else []
+        moto = self._spawn("moto", [sys.executable, "-m", module, "--port", str(moto_port), *fast])
         self._configure(free_port())
         migrate = self._spawn("db-migrate", self._airflow("db", "migrate"))
         wait_until(lambda: not migrate.alive, timeout=self.startup_timeout, what="db migrate")
