@@ -269,13 +269,15 @@ def _moto_priority(meta: dict[str, Any]) -> str:
 
 
 def _glue_runs_answer(meta: dict[str, Any]) -> str:
-    """Whether moto's ``GetJobRuns`` went through its own serializer (44 ms of CPU a page)."""
+    """Whether moto's ``GetJobRuns`` went through its own serializer (about 42 ms of CPU a page)."""
     found = meta.get("moto_fast_glue_runs", False)
     kinds = set(found) if isinstance(found, list) else {bool(found)}
     if kinds == {True}:
-        return "answering GetJobRuns without its serializer (the same runs, 5 ms a page, not 44)"
+        return "answering GetJobRuns without its serializer (the same runs, about 3 ms of CPU a page, not 42)"
     if kinds == {False}:
-        return "answering GetJobRuns with its own serializer (44 ms of CPU a page of 200 runs)"
+        return (
+            "answering GetJobRuns with its own serializer (about 42 ms of CPU a page of 200 runs)"
+        )
     return "answering GetJobRuns with its own serializer in some runs and without it in others"
 
 

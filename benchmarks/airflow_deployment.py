@@ -9,7 +9,7 @@ beside Airflow's own floors at the same N (issue 20's goals table).
 ``--repeat`` times, interleaved, and its goals are judged on the medians: one pair's ratios move
 by 0.1-0.2x from run to run on two shared cores. moto, the cloud's stand-in, runs at the normal
 priority (``--moto-niceness`` lowers it; see ``yield_to_deployment``) and answers Glue's
-``GetJobRuns`` without its serializer (44 ms of CPU a page of 200 runs, on the cores the
+``GetJobRuns`` without its serializer (about 42 ms of CPU a page of 200 runs, on the cores the
 deployment shares; ``--moto-serializer`` keeps moto's own; ``async_hooks.testing._moto_process``).
 A ROW is
 
@@ -1019,14 +1019,22 @@ def compile_bytecode() -> None:
 
 
 def merge(stems: list[str], out: str) -> None:
-    """One table of the rows of several runs (``results/STEM.json``), each run's command kept;
-    a phase without its "appears deadlocked" count gets it from the row's kept logs."""
+    """One table of the rows of several runs (``results/STEM.json``; ``STEM@ROW,ROW`` takes
+    only those rows of it, e.g. ``fresh@async_hooks:10000``), each run's command kept; a phase
+    without its "appears deadlocked" count gets it from the row's kept logs."""
     rows: list[dict[str, Any]] = []
     metas = []
-    for stem in stems:
+    for spec in stems:
+        stem, _, only = spec.partition("@")
         data = json.loads((RESULTS / f"{stem}.json").read_text())
-        metas.append(data["meta"])
+        kept = only.split(",") if only else None
+        meta = dict(data["meta"])
+        if kept:
+            meta["command"] = f"{meta['command']} (only its {', '.join(kept)} rows)"
+        metas.append(meta)
         for row in data["rows"]:
+            if kept and row.get("row") not in kept:
+                continue
             log = Path(row.get("logs") or "/nonexistent")
             logs = sorted(log.glob("triggerer-*.log")) if log.is_dir() else []
             if logs and row["approach"] not in OWN_TABLE:
@@ -1090,7 +1098,7 @@ def main() -> None:
     parser.add_argument(
         "--moto-serializer",
         action="store_true",
-        help="moto answers GetJobRuns with its own serializer (44 ms of CPU a page of 200 runs)",
+        help="moto answers GetJobRuns with its own serializer (about 42 ms of CPU a page of 200 runs)",
     )
     parser.add_argument("--per-run", type=int, default=10, help="waits per DAG run")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds held once started")
@@ -1112,7 +1120,10 @@ def main() -> None:
         help="diagnosis: the runner keeps what collections free; lag_probe.garbage counts it",
     )
     parser.add_argument(
-        "--merge", nargs="+", metavar="STEM", help="write --out from these results' rows, run none"
+        "--merge",
+        nargs="+",
+        metavar="STEM[@ROW,...]",
+        help="write --out from these results' rows (only the ROWs named after @), run none",
     )
     args = parser.parse_args()
     if args.merge:

@@ -142,3 +142,20 @@ def test_the_report_says_how_moto_answered_get_job_runs() -> None:
     assert fast in _moto_priority({"moto_niceness": [0], "moto_fast_glue_runs": [True]})
     mixed = _moto_priority({"moto_niceness": [0], "moto_fast_glue_runs": [False, True]})
     assert "in some runs and without it in others" in mixed
+
+
+def test_a_merge_takes_only_the_rows_named_after_the_stem(tmp_path, monkeypatch) -> None:
+    """``STEM@ROW,ROW``: a run's other rows (measured another way) stay out of the table."""
+    import json
+
+    from benchmarks import airflow_deployment
+
+    source = Path(airflow_deployment.__file__).parent / "results"
+    for stem in ("fresh-d236ecd", "floor10k-d236ecd"):
+        (tmp_path / f"{stem}.json").write_text((source / f"{stem}.json").read_text())
+    monkeypatch.setattr(airflow_deployment, "RESULTS", tmp_path)
+    airflow_deployment.merge(["fresh-d236ecd@async_hooks:10000", "floor10k-d236ecd"], "merged")
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    assert [row["row"] for row in merged["rows"]] == ["async_hooks:10000", "floor_quiet:10000"]
+    assert "(only its async_hooks:10000 rows)" in merged["meta"]["command"]
+    assert "10,000" in (tmp_path / "merged.md").read_text()

@@ -9,7 +9,7 @@ moment; ``GET /__mark`` returns, per operation, the wall time of its first reque
 (when a poller first asked after a job changed: a benchmark's detection latency).
 
 ``--fast-glue-runs`` answers Glue's ``GetJobRuns`` from moto's own runs (advanced as moto
-advances them) without moto's shape-driven serializer, which spends about 44 ms of CPU on a
+advances them) without moto's shape-driven serializer, which spends about 42 ms of CPU on a
 page of 200 runs: a benchmark's cloud stand-in shares the cores of the deployment it measures,
 and a real cloud's answers cost that deployment nothing. The runs are those moto would answer,
 in its order, pinned by a test; only ``NextToken`` differs (an offset).
