@@ -15,8 +15,6 @@ import pytest
 
 from async_hooks.testing._moto_process import GLUE_RUNS_DEFAULT_PAGE, counting
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def _moto_answer(url: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
