@@ -382,6 +382,24 @@ OWN_TABLE = ("failover", "longlived", "longlived_floor")
 _LONGLIVED = {"longlived": "Long-lived", "longlived_floor": "Long-lived, the quiet floor"}
 
 
+def _rss_shares(waves: list[dict[str, Any]]) -> str:
+    """How each triggerer process grew from the first wave to the last: the runner runs the
+    triggers, the supervisor (Airflow's own) persists their events and routes their logs."""
+    first, last = waves[0], waves[-1]
+    if not first.get("rss_runner_after_mib") or not last.get("rss_runner_after_mib"):
+        return ""
+    runner = _growth(first["rss_runner_after_mib"], last["rss_runner_after_mib"])
+    supervisor = _growth(
+        first["rss_after_mib"] - first["rss_runner_after_mib"],
+        last["rss_after_mib"] - last["rss_runner_after_mib"],
+    )
+    return f" (the runner's {runner}, the supervisor's {supervisor})"
+
+
+def _growth(before: float, after: float) -> str:
+    return f"{100 * (after - before) / before:+.1f} %"
+
+
 def _special(row: dict[str, Any], text: str, met: str) -> list[str]:
     if row["approach"] == "failover":
         moved, end = row["failover"], row["end"]
@@ -405,7 +423,8 @@ def _special(row: dict[str, Any], text: str, met: str) -> list[str]:
         f"**{_LONGLIVED[row['approach']]}** ({row['waves']} waves of {row['waits']:,} waits"
         f"{' through one connection with an assumed role' if row['approach'] == 'longlived' else ''},"
         f" one triggerer): RSS {row['rss_growth_pct']:+.1f} % from after wave 1 to"
-        f" after wave {row['waves']}; {row['task_states']}; API calls {row.get('api_calls')};"
+        f" after wave {row['waves']}{_rss_shares(waves)}; {row['task_states']};"
+        f" API calls {row.get('api_calls')};"
         f" row wall {_fmt(row.get('row_wall_s'), 0)} s. Goal: {text}. Met: {met}.",
         "",
         "| Wave | Start s | End s | Longest stall start / end s | Round trips per wait (start)"

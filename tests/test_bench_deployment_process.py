@@ -159,3 +159,34 @@ def test_a_merge_takes_only_the_rows_named_after_the_stem(tmp_path, monkeypatch)
     assert [row["row"] for row in merged["rows"]] == ["async_hooks:10000", "floor_quiet:10000"]
     assert "(only its async_hooks:10000 rows)" in merged["meta"]["command"]
     assert "10,000" in (tmp_path / "merged.md").read_text()
+
+
+def test_the_long_lived_summary_says_which_process_grew() -> None:
+    """The goal bounds the triggerer's RSS; the summary splits it between our runner and
+    Airflow's supervisor, from the first wave to the last."""
+    from benchmarks._deployment_report import _special
+
+    def wave(index: int, whole: float, runner: float) -> dict[str, object]:
+        return {
+            "wave": index,
+            "start_s": 10.0,
+            "end_s": 20.0,
+            "rss_after_mib": whole,
+            "rss_runner_after_mib": runner,
+            "start": {},
+            "end": {},
+        }
+
+    row = {
+        "approach": "longlived",
+        "waits": 1000,
+        "waves": 2,
+        "rss_growth_pct": 7.0,
+        "task_states": {"success": 2000},
+        "per_wave": [wave(1, 500.0, 200.0), wave(2, 535.0, 210.0)],
+    }
+    summary = _special(row, "within 5 %", "no")[1]
+    assert "RSS +7.0 % from after wave 1 to after wave 2" in summary
+    assert "(the runner's +5.0 %, the supervisor's +8.3 %)" in summary
+    row["per_wave"][0]["rss_runner_after_mib"] = None  # results from before the split
+    assert "the runner's" not in _special(row, "within 5 %", "no")[1]
