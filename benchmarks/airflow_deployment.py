@@ -407,6 +407,24 @@ def phase(before: Snap, after: Snap, count: int, since: float, until: float) -> 
             "seconds": round(seconds, 2),
             "ms_per_event": round(1000 * seconds / events, 2) if events else None,
             "largest": max((n for _, n, _ in batches), default=0),
+            # each call: [ended, from the phase's start (s); events; seconds]
+            "timeline": [[round(w - since, 2), n, round(s, 2)] for w, n, s in batches],
+            # the runner's state syncs that carried events: [answered, from the phase's
+            # start (s); events; seconds the sync took]
+            "takes": [
+                [round(w - since, 2), n, round(s, 2)]
+                for w, n, s in after.run.batches(
+                    since=before.time - 1.0, until=after.time, what="comms." + tc.STATE_SYNC
+                )
+            ],
+            # the supervisor's trigger loads slower than tc.SLOW_LOAD: [ended, from the
+            # phase's start (s); seconds]
+            "slow_loads": [
+                [round(w - since, 2), round(s, 2)]
+                for w, _, s in after.sup.batches(
+                    since=before.time - 1.0, until=after.time, what="load_triggers"
+                )
+            ],
         },
         "heartbeats_skipped": after.sup.calls("heartbeat_skipped")
         - before.sup.calls("heartbeat_skipped"),

@@ -36,6 +36,8 @@ TARGET = "airflow.jobs.triggerer_job_runner"
 STATE_SYNC = "TriggerStateChanges"
 DUMP_EVERY = 0.5
 SERIES_CAP = 20000
+#: A trigger load slower than this (seconds) is kept in the series.
+SLOW_LOAD = 0.05
 
 BLOCKED = re.compile(r"Triggerer's async thread was blocked for ([0-9.]+) seconds")
 UNKNOWN_FRAME = "Got response for unknown request frame"
@@ -104,7 +106,8 @@ def _install(directory: str) -> None:  # pragma: no cover - runs inside a trigge
             try:
                 return load(self)
             finally:
-                note("load_triggers", t0)
+                # kept only when slow: it runs every supervisor iteration
+                note("load_triggers", t0, keep=time.perf_counter() - t0 > SLOW_LOAD)
 
         cls.load_triggers = load_triggers
 
@@ -138,7 +141,10 @@ def _install(directory: str) -> None:  # pragma: no cover - runs inside a trigge
             try:
                 return await asend(self, msg)
             finally:
-                note("comms." + type(msg).__name__, t0)
+                name = type(msg).__name__
+                # a state sync is kept with its events: when the runner took them to send
+                carried = len(getattr(msg, "events", None) or ()) if name == STATE_SYNC else 0
+                note("comms." + name, t0, carried, keep=carried > 0)
 
         decoder.asend = counted_asend
 
@@ -259,13 +265,16 @@ class Counters:
         return self.calls("started." + trigger_class)
 
     def batches(
-        self, since: float = 0.0, until: float = float("inf")
+        self, since: float = 0.0, until: float = float("inf"), what: str = "handle_events"
     ) -> list[tuple[float, int, float]]:
-        """Supervisor: ``handle_events`` calls ending in [since, until): (wall, events, seconds)."""
+        """Supervisor: ``handle_events`` calls ending in [since, until): (wall, events, seconds);
+        ``what="load_triggers"``: its trigger loads slower than ``SLOW_LOAD``. Runner:
+        ``what="comms.TriggerStateChanges"``: its state syncs that carried events (wall time
+        the answer came, events, seconds)."""
         return [
             (float(w), int(n), float(s))
-            for w, what, n, s in self.series
-            if what == "handle_events" and since <= float(w) < until
+            for w, kind, n, s in self.series
+            if kind == what and since <= float(w) < until
         ]
 
 
