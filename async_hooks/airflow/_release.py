@@ -1,7 +1,7 @@
 """Events released in slices: at most one slice on its way to Airflow's supervisor at once.
 
 Airflow's triggerer runner sends every event queued since its last cycle in one message; its
-supervisor then persists them one database transaction each (13-25 ms an event measured on two
+supervisor then persists them one database transaction each (9-31 ms an event measured on two
 busy cores) and, while it does, neither heartbeats nor reads the runner. When 5,000 waits end in
 one tick, that is one ~100 s ``handle_events``: past ``runner_health_check_threshold`` (30 s by
 default) the supervisor logs "TriggerRunner subprocess event loop appears deadlocked", skips its
@@ -10,13 +10,13 @@ heartbeat, and the scheduler may hand every trigger to another triggerer.
 So a loop's ``WaitForJobTrigger``s take turns: at most a window of events are on their way at
 once (released and not yet taken by the runner into its next message to the supervisor); each
 message the runner sends makes room for as many more. Events that do not end together never
-wait. The window starts at ``slice_size()``, sized for the most we measured an event to cost
+wait. The window starts at ``slice_size()``, sized for what an event typically costs
 (``PER_EVENT_SECONDS``); once the runner has taken three messages of a burst, it is sized for
 what this supervisor spends (``PersistCost``: an upper bound read from when the runner takes
-events), so a fast database gets fewer, larger messages and a slow one smaller ones, each
-persisted within the same share of the health threshold. The runner's queue is found up the
-call stack of the trigger's ``run`` (Airflow's ``run_trigger`` iterates it); where it cannot be
-found (``dag.test()``, another Airflow) nothing is paced.
+events, kept for the next burst), so a fast database gets fewer, larger messages and a slow one
+smaller ones, each persisted within the same share of the health threshold. The runner's
+queue is found up the call stack of the trigger's ``run`` (Airflow's ``run_trigger`` iterates
+it); where it cannot be found (``dag.test()``, another Airflow) nothing is paced.
 """
 
 from __future__ import annotations
@@ -32,16 +32,26 @@ from async_hooks.airflow._persist_cost import PersistCost
 
 __all__ = ["PER_EVENT_SECONDS", "EventGate", "gate", "slice_size"]
 
-#: The most the supervisor spent per event in our measurements (Airflow 3.3.2, PostgreSQL, two
-#: loaded cores): select the task instance, set its state, push the XCom, insert a callback row.
-PER_EVENT_SECONDS = 0.025
-#: Share of the health threshold one ``handle_events`` may take. Half: the supervisor answers a
-#: message before it persists its events (``handle_requests``, then ``handle_events``, then its
-#: heartbeat, in one iteration of its loop), so it heartbeats between two messages' events; but
-#: it judges the runner alive by the age of the runner's last message, which one persist ages by
-#: its own length and the runner's one-second cycle. The other half is the margin for a slower
-#: database. (A third, until 2026-12-06, cut 2,000 events ending together into 9 messages where
-#: Airflow's own triggers made 4.)
+#: What the supervisor typically spends per event until this one's cost is measured (select the
+#: task instance, set its state, push the XCom, insert a callback row): the median over 198
+#: bursts we measured was 14.6 ms (Airflow 3.3.2, PostgreSQL, two loaded cores; 8.8-20.6 ms for
+#: nine in ten, the dearest 24-31 ms). Until 2026-12-08 it was the most (25 ms). Airflow's runner
+#: queues an event only once its "Trigger fired event" line is written, and the supervisor
+#: drains those lines only between two persists, so a window held back events that the runner
+#: would have sent together: at the benchmark's 20 s threshold, a first window of 400 split
+#: 2,000 events ending together into 7-8 messages where Airflow's own trigger made 3-5, each
+#: more costing a runner cycle, and the end phase took 1.11-1.25x the floor's; with 666 (this
+#: value) 0.99-1.12x, 800 1.00-1.06x, none 0.94-1.04x (``window-typical-2000.md``).
+PER_EVENT_SECONDS = 0.015
+#: Share of the health threshold one ``handle_events`` may take at ``PER_EVENT_SECONDS``. Half:
+#: the supervisor answers a message before it persists its events (``handle_requests``, then
+#: ``handle_events``, then its heartbeat, in one iteration of its loop), so it heartbeats between
+#: two messages' events; but it judges the runner alive by the age of the runner's last message,
+#: which one persist ages by its own length and the runner's one-second cycle. The other half is
+#: the margin for a dearer event: a first window persists inside the threshold at up to twice
+#: the typical cost (30 ms an event), and from the fourth message of a burst on the window
+#: follows the cost measured. (A third, until 2026-12-06, cut 2,000 events ending
+#: together into 9 messages where Airflow's own triggers made 4.)
 _SHARE = 1 / 2
 #: The least a measured event may cost: a transaction and its round trips to the database
 #: (about three times that on two busy cores); bounds the window however cheap events look.
@@ -64,7 +74,7 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventGate] = (
 
 def slice_size(threshold: float | None = None) -> int:
     """Events on their way at most until the supervisor's cost is measured: one message of
-    them persists within ``budget()`` at ``PER_EVENT_SECONDS`` each: 600 with Airflow's
+    them persists within ``budget()`` at ``PER_EVENT_SECONDS`` each: 1,000 with Airflow's
     defaults (30 s)."""
     return window(budget(threshold), PER_EVENT_SECONDS)
 

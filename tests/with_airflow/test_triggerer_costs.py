@@ -207,11 +207,11 @@ async def test_events_that_end_together_reach_the_runner_in_slices(job_server, m
     """Airflow's own runner (``TriggerRunner.run_trigger``, with greenback's portal, as in a
     triggerer: it hides the runner from the task) runs 60 triggers whose jobs end at the same
     poll; its ``process_trigger_events`` drains its queue once per cycle, as it does
-    before each message to the supervisor. With a 0.75 s health threshold a slice is 15 events:
+    before each message to the supervisor. With a 0.45 s health threshold a slice is 15 events:
     no cycle carries more, and every event arrives."""
     from airflow.jobs.triggerer_job_runner import TriggerRunner
 
-    monkeypatch.setenv("AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD", "0.75")
+    monkeypatch.setenv("AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD", "0.45")
     assert _release.slice_size() == 15
     server = job_server()
     jobs = [server.create(polls=2) for _ in range(60)]
